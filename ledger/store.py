@@ -1,0 +1,347 @@
+"""SQLite storage of a log: the only module that touches SQLite.
+
+What is stored (see specs/storage.md for the invariants):
+
+* ``entries(idx, hash_prefix, data)``: the entry bytes exactly as logged. ``hash_prefix`` is the first
+  8 bytes of the leaf hash as a signed integer; its index finds duplicates in O(log n) without storing a
+  second 32-byte copy of every leaf hash.
+* ``nodes(id, hashes)``: every *complete* perfect-subtree hash, level by level, packed in stripes of
+  ``STRIPE`` consecutive hashes of one level (row id = level << 40 | stripe). A proof or a historical
+  root needs O(log n) nodes, which one query fetches; appending touches amortised O(1) stripes.
+* ``signers(key, last_seq)``: the last sequence number admitted per signer key.
+* ``checkpoints(size, note)``: every signed checkpoint the log has issued, verbatim.
+* ``meta(key, value)``: format version, origin and the log's verifier key.
+
+One writer at a time: a writer holds an exclusive ``flock`` on ``<db>.lock`` for as long as it is open,
+so a second writer gets ``LogLocked`` at once instead of interleaving its batches. Readers take no
+lock (SQLite's WAL mode gives them a consistent snapshot).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+
+import sqlite_utils
+
+from .errors import CorruptionError, LogLocked, NotFound, StorageError
+
+FORMAT_VERSION = "pactlog-sqlite/1"
+STRIPE = 64  # hashes per stored row: 2 KiB, well inside one 4 KiB page
+HASH_SIZE = 32
+_LEVEL_SHIFT = 40
+
+
+def node_row_id(level: int, stripe: int) -> int:
+    return (level << _LEVEL_SHIFT) | stripe
+
+
+def hash_prefix(leaf_hash: bytes) -> int:
+    return int.from_bytes(leaf_hash[:8], "big", signed=True)
+
+
+class Store:
+    """An open log database. Create with :meth:`create`, open with :meth:`open`."""
+
+    def __init__(self, path: str, conn: sqlite3.Connection, lock_fd: int | None):
+        self.path = path
+        self._conn = conn
+        self._lock_fd = lock_fd
+        self.writable = lock_fd is not None
+        meta = dict(self._query("SELECT key, value FROM meta"))
+        if meta.get("format") != FORMAT_VERSION:
+            raise StorageError(
+                f"{path} is not a pactlog log database (format {meta.get('format')!r})",
+                hint=f"expected format {FORMAT_VERSION}; check the --db path",
+                reason="wrong_format",
+            )
+        self.origin: str = meta["origin"]
+        self.log_vkey: str = meta["log_vkey"]
+
+    # -- opening ------------------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, path: str, *, origin: str, log_vkey: str) -> "Store":
+        if os.path.exists(path):
+            raise StorageError(
+                f"{path} already exists", hint="choose another --db path or remove the old log first",
+                reason="exists",
+            )
+        lock_fd = _acquire_writer_lock(path)
+        try:
+            conn = _connect(path, readonly=False)
+            db = sqlite_utils.Database(conn)
+            db.enable_wal()
+            conn.execute("BEGIN IMMEDIATE")
+            db["meta"].create({"key": str, "value": str}, pk="key")
+            db["entries"].create({"idx": int, "hash_prefix": int, "data": bytes}, pk="idx", not_null={"hash_prefix", "data"})
+            db["entries"].create_index(["hash_prefix"], index_name="entries_by_hash_prefix")
+            db["nodes"].create({"id": int, "hashes": bytes}, pk="id", not_null={"hashes"})
+            db["signers"].create({"key": str, "last_seq": int}, pk="key", not_null={"last_seq"})
+            db["checkpoints"].create({"size": int, "note": bytes}, pk="size", not_null={"note"})
+            conn.executemany(
+                "INSERT INTO meta(key, value) VALUES (?, ?)",
+                [("format", FORMAT_VERSION), ("origin", origin), ("log_vkey", log_vkey)],
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            _release_writer_lock(lock_fd)
+            raise
+        return cls(path, conn, lock_fd)
+
+    @classmethod
+    def open(cls, path: str, *, write: bool = False) -> "Store":
+        if not os.path.exists(path):
+            raise NotFound(
+                f"no log database at {path}",
+                hint="run `pactlog init` to create one, or pass the right --db / PACTLOG_DB",
+            )
+        lock_fd = _acquire_writer_lock(path) if write else None
+        try:
+            conn = _connect(path, readonly=not write)
+            return cls(path, conn, lock_fd)
+        except sqlite3.DatabaseError as exc:
+            if lock_fd is not None:
+                _release_writer_lock(lock_fd)
+            raise _storage_error(path, exc) from exc
+        except BaseException:
+            if lock_fd is not None:
+                _release_writer_lock(lock_fd)
+            raise
+
+    def close(self) -> None:
+        try:
+            self._conn.close()
+        finally:
+            if self._lock_fd is not None:
+                _release_writer_lock(self._lock_fd)
+                self._lock_fd = None
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def _query(self, sql: str, params: Iterable = ()) -> list:
+        try:
+            return self._conn.execute(sql, tuple(params)).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise _storage_error(self.path, exc) from exc
+
+    def size(self) -> int:
+        """Number of entries: one more than the highest index (O(log n) on the rowid)."""
+        (top,) = self._query("SELECT max(idx) FROM entries")[0]
+        return 0 if top is None else top + 1
+
+    def entry(self, idx: int) -> bytes:
+        rows = self._query("SELECT data FROM entries WHERE idx = ?", (idx,))
+        if not rows:
+            raise NotFound(f"no entry at index {idx}", hint="indexes run from 0 to size-1")
+        return bytes(rows[0][0])
+
+    def entries(self, start: int = 0, end: int | None = None, batch: int = 2048) -> Iterator[tuple[int, bytes]]:
+        """Entries with start <= idx < end, in order, fetched in batches (constant memory)."""
+        idx = start
+        while end is None or idx < end:
+            limit = batch if end is None else min(batch, end - idx)
+            rows = self._query(
+                "SELECT idx, data FROM entries WHERE idx >= ? ORDER BY idx LIMIT ?", (idx, limit)
+            )
+            if not rows:
+                return
+            for row_idx, data in rows:
+                if row_idx != idx:
+                    raise CorruptionError(
+                        f"entry index {idx} is missing from the database (found {row_idx} next)",
+                        hint="the database was altered; restore it from a copy and run `pactlog audit`",
+                        reason="missing_entry",
+                    )
+                yield row_idx, bytes(data)
+                idx += 1
+
+    def indexes_with_hash_prefix(self, prefix: int) -> list[int]:
+        return [r[0] for r in self._query("SELECT idx FROM entries WHERE hash_prefix = ?", (prefix,))]
+
+    def stripe(self, level: int, stripe: int) -> bytes:
+        rows = self._query("SELECT hashes FROM nodes WHERE id = ?", (node_row_id(level, stripe),))
+        return bytes(rows[0][0]) if rows else b""
+
+    def nodes(self, ids: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """The hashes of the given complete nodes (level, index), fetched with one query."""
+        wanted = set(ids)
+        if not wanted:
+            return {}
+        rows_needed = {node_row_id(level, index // STRIPE) for level, index in wanted}
+        marks = ",".join("?" * len(rows_needed))
+        rows = dict(self._query(f"SELECT id, hashes FROM nodes WHERE id IN ({marks})", rows_needed))
+        found: dict[tuple[int, int], bytes] = {}
+        for level, index in wanted:
+            blob = rows.get(node_row_id(level, index // STRIPE))
+            offset = (index % STRIPE) * HASH_SIZE
+            if blob is None or len(blob) < offset + HASH_SIZE:
+                raise CorruptionError(
+                    f"the hash of tree node (level {level}, index {index}) is missing",
+                    hint="the database is damaged or was altered; run `pactlog audit`",
+                    reason="missing_node",
+                )
+            found[(level, index)] = bytes(blob[offset : offset + HASH_SIZE])
+        return found
+
+    def last_seq(self, signer: str) -> int | None:
+        rows = self._query("SELECT last_seq FROM signers WHERE key = ?", (signer,))
+        return rows[0][0] if rows else None
+
+    def checkpoint(self, size: int) -> bytes | None:
+        rows = self._query("SELECT note FROM checkpoints WHERE size = ?", (size,))
+        return bytes(rows[0][0]) if rows else None
+
+    def latest_checkpoint(self) -> tuple[int, bytes] | None:
+        rows = self._query("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1")
+        return (rows[0][0], bytes(rows[0][1])) if rows else None
+
+    def checkpoints(self) -> Iterator[tuple[int, bytes]]:
+        for size, note in self._query("SELECT size, note FROM checkpoints ORDER BY size"):
+            yield size, bytes(note)
+
+    def count_checkpoints(self) -> int:
+        return self._query("SELECT count(*) FROM checkpoints")[0][0]
+
+    def all_node_rows(self) -> Iterator[tuple[int, int, bytes]]:
+        """Every stored stripe as (level, stripe, hashes), for audit."""
+        last = -1
+        while True:
+            rows = self._query("SELECT id, hashes FROM nodes WHERE id > ? ORDER BY id LIMIT 512", (last,))
+            if not rows:
+                return
+            for row_id, hashes in rows:
+                yield row_id >> _LEVEL_SHIFT, row_id & ((1 << _LEVEL_SHIFT) - 1), bytes(hashes)
+                last = row_id
+
+    def integrity_check(self) -> list[str]:
+        """SQLite's own structural check; [] when the file is sound."""
+        rows = self._query("PRAGMA integrity_check")
+        problems = [r[0] for r in rows]
+        return [] if problems == ["ok"] else problems
+
+    # -- writes -------------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self):
+        if not self.writable:
+            raise StorageError("this log was opened read-only", hint="open it for writing", reason="read_only")
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise LogLocked(
+                f"the database {self.path} is busy: {exc}",
+                hint="another process holds a write transaction; retry when it is done",
+            ) from exc
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        else:
+            try:
+                self._conn.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:
+                raise _storage_error(self.path, exc) from exc
+
+    def write_batch(
+        self,
+        entries: list[tuple[int, int, bytes]],
+        stripes: Mapping[tuple[int, int], bytes],
+        last_seqs: Mapping[str, int],
+    ) -> None:
+        """Store appended entries, the stripes they changed and the signers' new sequence numbers,
+        all in one transaction: either the whole batch is durable or none of it is."""
+        try:
+            with self._write() as conn:
+                conn.executemany("INSERT INTO entries(idx, hash_prefix, data) VALUES (?, ?, ?)", entries)
+                conn.executemany(
+                    "INSERT OR REPLACE INTO nodes(id, hashes) VALUES (?, ?)",
+                    [(node_row_id(level, stripe), blob) for (level, stripe), blob in stripes.items()],
+                )
+                conn.executemany(
+                    "INSERT OR REPLACE INTO signers(key, last_seq) VALUES (?, ?)", list(last_seqs.items())
+                )
+        except sqlite3.IntegrityError as exc:
+            raise CorruptionError(
+                f"the database refused the batch: {exc}",
+                hint="the stored log disagrees with its own size; run `pactlog audit`",
+                reason="integrity",
+            ) from exc
+        except sqlite3.DatabaseError as exc:
+            raise _storage_error(self.path, exc) from exc
+
+    def add_checkpoint(self, size: int, note: bytes) -> None:
+        try:
+            with self._write() as conn:
+                conn.execute("INSERT INTO checkpoints(size, note) VALUES (?, ?)", (size, note))
+        except sqlite3.DatabaseError as exc:
+            raise _storage_error(self.path, exc) from exc
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _connect(path: str, *, readonly: bool) -> sqlite3.Connection:
+    try:
+        if readonly:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+        else:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        # FULL: an acknowledged append survives power loss, not only a crash of this process.
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA busy_timeout=5000")
+        return conn
+    except sqlite3.DatabaseError as exc:
+        raise _storage_error(path, exc) from exc
+
+
+def _storage_error(path: str, exc: sqlite3.DatabaseError) -> Exception:
+    text = str(exc)
+    if "not a database" in text:
+        return StorageError(
+            f"{path} is not a database: {text}", hint="check the --db path", reason="not_a_database",
+        )
+    if "malformed" in text or "corrupt" in text:
+        return CorruptionError(
+            f"the database {path} is damaged: {text}",
+            hint="restore it from a copy; `pactlog audit` reports what it can still read",
+            reason="corrupted",
+        )
+    if "locked" in text or "busy" in text:
+        return LogLocked(f"the database {path} is locked: {text}", hint="retry when the other process is done")
+    return StorageError(f"cannot use the database {path}: {text}", hint="check the path and its permissions")
+
+
+def _acquire_writer_lock(path: str) -> int:
+    lock_path = path + ".lock"
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StorageError(f"cannot create the lock file {lock_path}: {exc.strerror}",
+                           hint="check that the directory is writable") from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        os.close(fd)
+        raise LogLocked(
+            f"another process is writing to the log {path}",
+            hint="wait for it to finish; pactlog allows one writer at a time",
+        ) from exc
+    return fd
+
+
+def _release_writer_lock(fd: int) -> None:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
