@@ -22,8 +22,11 @@ import ledger.verify
 from ledger.verify import verify_bundle, verify_checkpoint, verify_consistency_file, parse_policy
 loaded = sorted({m.split(".")[0] for m in sys.modules} & BLOCKED)
 assert not loaded, loaded
+ALLOWED = {"ledger", "nacl", "_sodium", "_cffi_backend", "__main__"}
+# start-up hooks of the environment itself (setuptools' .pth hack, editable-install finders)
+startup = ("_distutils_hack", "__editable__")
 outside = sorted(m for m in sys.modules if m.split(".")[0] not in sys.stdlib_module_names
-                 and m.split(".")[0] not in {"ledger", "nacl", "_sodium", "_cffi_backend", "_distutils_hack", "__main__"})
+                 and m.split(".")[0] not in ALLOWED and not m.startswith(startup))
 print(",".join(outside))
 """
 

@@ -1,0 +1,347 @@
+"""Offline proof files: C2SP tlog-proofs, multi-entry bundles, consistency files.
+
+Formats (``specs/bundle.md`` is the byte-level description):
+
+* a **tlog-proof** (c2sp.org/tlog-proof@v1, file extension ``.tlog-proof``)::
+
+      c2sp.org/tlog-proof@v1
+      extra <base64 of the logged entry bytes>      (optional)
+      index <decimal leaf index>
+      <base64 hash>                                 (0..63 lines, leaf to root)
+      <empty line>
+      <signed checkpoint note, verbatim>
+
+* a **bundle**: one or more tlog-proofs concatenated, all over the same
+  checkpoint note, in strictly increasing index order;
+
+* a **consistency file**::
+
+      pactlog/consistency-proof@v1
+      <base64 hash>                                 (0..63 lines)
+      <empty line>
+      <old signed checkpoint note, verbatim>
+      <new signed checkpoint note, verbatim>
+
+This module only parses and formats.  Checking proofs, signatures and
+policies is :mod:`ledger.verify`'s job.
+
+Pure module: standard library and other pure ledger modules; no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from ledger.checkpoint import MAX_TREE_SIZE, parse_checkpoint, parse_decimal
+from ledger.errors import MalformedError
+from ledger.note import SIGNATURE_PREFIX, b64decode_strict, b64encode, parse_note
+
+TLOG_PROOF_HEADER = "c2sp.org/tlog-proof@v1"
+CONSISTENCY_HEADER = "pactlog/consistency-proof@v1"
+HASH_SIZE = 32
+MAX_PROOF_HASHES = 63
+"""Most hashes a proof may list (as tlog-witness caps consistency proofs)."""
+
+_SIGNATURE_PREFIX_BYTES = SIGNATURE_PREFIX.encode("utf-8")
+
+
+def _malformed(message: str, hint: str | None = None) -> MalformedError:
+    return MalformedError(
+        message, hint=hint or "regenerate the proof file with pactlog", reason="malformed_proof"
+    )
+
+
+@dataclass(frozen=True)
+class TlogProof:
+    """One C2SP tlog-proof: leaf index, inclusion hashes (leaf to root), checkpoint note, extra data.
+
+    In pactlog ``extra`` carries the logged entry bytes, whose leaf hash is
+    SHA-256(0x00 || extra): the inclusion proof authenticates it.
+    """
+
+    index: int
+    hashes: tuple[bytes, ...]
+    checkpoint_note: bytes
+    extra: bytes | None = None
+
+
+@dataclass(frozen=True)
+class ConsistencyFile:
+    """A consistency proof between two signed checkpoints of one log."""
+
+    hashes: tuple[bytes, ...]
+    old_note: bytes
+    new_note: bytes
+
+
+# --- reading lines ----------------------------------------------------------------------------
+
+
+class _Lines:
+    """A cursor over newline-terminated lines of a byte string, counting line numbers."""
+
+    def __init__(self, data: bytes, offset: int = 0, line_number: int = 1):
+        if not isinstance(data, (bytes, bytearray)):
+            raise TypeError("proof files are bytes")
+        self.data = bytes(data)
+        self.offset = offset
+        self.line_number = line_number  # number of the next line to be read
+
+    def at_end(self) -> bool:
+        return self.offset >= len(self.data)
+
+    def peek_raw(self) -> bytes | None:
+        end = self.data.find(b"\n", self.offset)
+        return None if end < 0 else self.data[self.offset : end]
+
+    def next(self, what: str) -> str:
+        """The next line (without its newline) as ASCII text."""
+        if self.at_end():
+            raise _malformed(
+                f"line {self.line_number}: file ends where {what} was expected",
+                "the file is truncated",
+            )
+        end = self.data.find(b"\n", self.offset)
+        if end < 0:
+            raise _malformed(
+                f"line {self.line_number}: {what} is not terminated by a newline",
+                "the file is truncated",
+            )
+        raw = self.data[self.offset : end]
+        try:
+            line = raw.decode("ascii")
+        except UnicodeDecodeError:
+            raise _malformed(f"line {self.line_number}: {what} contains non-ASCII bytes") from None
+        self.offset = end + 1
+        self.line_number += 1
+        return line
+
+    def fail(self, message: str, hint: str | None = None) -> MalformedError:
+        # Called after next(): the offending line is the previous one.
+        return _malformed(f"line {self.line_number - 1}: {message}", hint)
+
+
+def split_note(data: bytes, start: int) -> tuple[bytes, int]:
+    """Cut one signed note out of ``data`` at offset ``start``; return (note bytes, next offset).
+
+    An embedded note's text runs to its *first* blank line (checkpoint bodies
+    never contain one), and its signature block is every following line that
+    starts with "— ".  The note ends at the first line that does not, or at the
+    end of the data.  The bytes returned still need :func:`ledger.note.parse_note`.
+    """
+    data = bytes(data)
+    blank = data.find(b"\n\n", start)
+    if start >= len(data) or data[start : start + 1] == b"\n":
+        raise _malformed(f"no note text at byte {start}", "a signed checkpoint was expected here")
+    if blank < 0:
+        raise _malformed(
+            f"note starting at byte {start} has no blank line before its signatures",
+            "the file is truncated",
+        )
+    offset = blank + 2
+    count = 0
+    while data.startswith(_SIGNATURE_PREFIX_BYTES, offset):
+        end = data.find(b"\n", offset)
+        if end < 0:
+            raise _malformed(
+                f"signature line at byte {offset} is not terminated by a newline",
+                "the file is truncated",
+            )
+        offset = end + 1
+        count += 1
+    if count == 0:
+        raise _malformed(
+            f"note starting at byte {start} has no signature lines", "the file is truncated"
+        )
+    return data[start:offset], offset
+
+
+def _check_note(note: bytes, what: str) -> None:
+    """A proof file's note must be a well-formed signed checkpoint (not yet verified)."""
+    try:
+        parse_checkpoint(parse_note(note).text, any_origin=True)
+    except MalformedError as exc:
+        raise _malformed(f"{what}: {exc.message}", exc.hint) from None
+
+
+def _read_hashes(lines: _Lines) -> tuple[bytes, ...]:
+    """Read base64 hash lines up to and including the empty line that ends them."""
+    hashes = []
+    while True:
+        line = lines.next("a proof hash or the empty line")
+        if line == "":
+            return tuple(hashes)
+        if len(hashes) == MAX_PROOF_HASHES:
+            raise lines.fail(f"more than {MAX_PROOF_HASHES} proof hashes")
+        try:
+            digest = b64decode_strict(line, "proof hash", reason="malformed_proof")
+        except MalformedError as exc:
+            raise lines.fail(exc.message) from None
+        if len(digest) != HASH_SIZE:
+            raise lines.fail(f"proof hash is {len(digest)} bytes, not 32")
+        hashes.append(digest)
+
+
+def _read_note(lines: _Lines, what: str) -> bytes:
+    start_line = lines.line_number
+    try:
+        note, next_offset = split_note(lines.data, lines.offset)
+    except MalformedError as exc:
+        raise _malformed(f"line {start_line}: {what}: {exc.message}", exc.hint) from None
+    _check_note(note, f"{what} starting at line {start_line}")
+    lines.line_number += note.count(b"\n")
+    lines.offset = next_offset
+    return note
+
+
+def _check_hashes(hashes: Sequence[bytes]) -> tuple[bytes, ...]:
+    hashes = tuple(bytes(h) for h in hashes)
+    if len(hashes) > MAX_PROOF_HASHES:
+        raise _malformed(f"a proof has at most {MAX_PROOF_HASHES} hashes, got {len(hashes)}")
+    for h in hashes:
+        if len(h) != HASH_SIZE:
+            raise _malformed(f"proof hash is {len(h)} bytes, not 32")
+    return hashes
+
+
+# --- tlog-proof -------------------------------------------------------------------------------
+
+
+def _read_tlog_proof(lines: _Lines) -> TlogProof:
+    if lines.next("the tlog-proof header") != TLOG_PROOF_HEADER:
+        raise lines.fail(
+            f"expected the header {TLOG_PROOF_HEADER!r}",
+            "this is not a c2sp.org/tlog-proof@v1 file",
+        )
+    line = lines.next("'extra' or 'index'")
+    extra = None
+    if line.startswith("extra "):
+        try:
+            extra = b64decode_strict(line[len("extra ") :], "extra data", reason="malformed_proof")
+        except MalformedError as exc:
+            raise lines.fail(exc.message) from None
+        line = lines.next("'index'")
+    if not line.startswith("index "):
+        raise lines.fail(f"expected 'index <n>', got {line[:40]!r}")
+    try:
+        index = parse_decimal(
+            line[len("index ") :], "index", maximum=MAX_TREE_SIZE - 1, reason="malformed_proof"
+        )
+    except MalformedError as exc:
+        raise lines.fail(exc.message) from None
+    hashes = _read_hashes(lines)
+    note = _read_note(lines, "checkpoint")
+    return TlogProof(index, hashes, note, extra)
+
+
+def parse_tlog_proof(data: bytes) -> TlogProof:
+    """Parse exactly one c2sp.org/tlog-proof@v1; trailing bytes are an error."""
+    lines = _Lines(data)
+    proof = _read_tlog_proof(lines)
+    if not lines.at_end():
+        raise _malformed(
+            f"line {lines.line_number}: unexpected data after the checkpoint",
+            "a .tlog-proof holds one proof; use parse_bundle for several",
+        )
+    return proof
+
+
+def format_tlog_proof(proof: TlogProof) -> bytes:
+    """Encode one tlog-proof; the checkpoint note is written verbatim."""
+    if (
+        isinstance(proof.index, bool)
+        or not isinstance(proof.index, int)
+        or not 0 <= proof.index < MAX_TREE_SIZE
+    ):
+        raise _malformed(f"index {proof.index!r} is not in 0..2^64-2")
+    hashes = _check_hashes(proof.hashes)
+    note = bytes(proof.checkpoint_note)
+    _, end = split_note(note, 0)
+    if end != len(note):
+        raise _malformed("checkpoint note has data after its signatures")
+    _check_note(note, "checkpoint")
+    out = [TLOG_PROOF_HEADER.encode() + b"\n"]
+    if proof.extra is not None:
+        out.append(b"extra " + b64encode(bytes(proof.extra)).encode() + b"\n")
+    out.append(b"index %d\n" % proof.index)
+    out.extend(b64encode(h).encode() + b"\n" for h in hashes)
+    out.append(b"\n")
+    out.append(note)
+    return b"".join(out)
+
+
+# --- bundles ----------------------------------------------------------------------------------
+
+
+def _check_bundle(proofs: Sequence[TlogProof]) -> None:
+    if not proofs:
+        raise _malformed("a bundle holds at least one proof")
+    for previous, proof in zip(proofs, proofs[1:]):
+        if proof.checkpoint_note != proofs[0].checkpoint_note:
+            raise _malformed(
+                f"proof for index {proof.index} uses a different checkpoint",
+                "all proofs of a bundle share one checkpoint",
+            )
+        if proof.index <= previous.index:
+            raise _malformed(
+                f"index {proof.index} follows index {previous.index}",
+                "bundle proofs are sorted by index, without duplicates",
+            )
+
+
+def parse_bundle(data: bytes) -> list[TlogProof]:
+    """Parse one or more concatenated tlog-proofs over the same checkpoint."""
+    lines = _Lines(data)
+    if lines.at_end():
+        raise _malformed("the bundle is empty")
+    proofs = []
+    while not lines.at_end():
+        proofs.append(_read_tlog_proof(lines))
+    _check_bundle(proofs)
+    return proofs
+
+
+def format_bundle(proofs: Sequence[TlogProof]) -> bytes:
+    """Concatenate tlog-proofs into a bundle (same checkpoint, increasing index)."""
+    proofs = list(proofs)
+    _check_bundle(proofs)
+    return b"".join(format_tlog_proof(p) for p in proofs)
+
+
+# --- consistency files ------------------------------------------------------------------------
+
+
+def parse_consistency_file(data: bytes) -> ConsistencyFile:
+    """Parse a pactlog/consistency-proof@v1 file: hashes, old note, new note, nothing else."""
+    lines = _Lines(data)
+    if lines.next("the consistency-proof header") != CONSISTENCY_HEADER:
+        raise lines.fail(
+            f"expected the header {CONSISTENCY_HEADER!r}",
+            "this is not a pactlog consistency-proof file",
+        )
+    hashes = _read_hashes(lines)
+    old_note = _read_note(lines, "old checkpoint")
+    new_note = _read_note(lines, "new checkpoint")
+    if not lines.at_end():
+        raise _malformed(f"line {lines.line_number}: unexpected data after the new checkpoint")
+    return ConsistencyFile(hashes, old_note, new_note)
+
+
+def format_consistency_file(proof: ConsistencyFile) -> bytes:
+    """Encode a consistency file; both notes are written verbatim."""
+    hashes = _check_hashes(proof.hashes)
+    notes = []
+    for what, note in (("old checkpoint", proof.old_note), ("new checkpoint", proof.new_note)):
+        note = bytes(note)
+        _, end = split_note(note, 0)
+        if end != len(note):
+            raise _malformed(f"{what} note has data after its signatures")
+        _check_note(note, what)
+        notes.append(note)
+    body = [
+        CONSISTENCY_HEADER.encode() + b"\n",
+        *(b64encode(h).encode() + b"\n" for h in hashes),
+        b"\n",
+    ]
+    return b"".join(body + notes)
