@@ -159,30 +159,47 @@ class Log:
     def append_many(
         self, datas: Iterable[bytes], *, batch_size: int = DEFAULT_BATCH, progress: Progress | None = None
     ) -> list[Appended]:
-        """Admit entries in order, committing every ``batch_size`` entries.
+        """Admit entries in order (see :meth:`append_stream`) and return every outcome.
 
-        A rejected entry raises :class:`EntryRejected` (or :class:`MalformedError`) naming its position;
-        the batch it belongs to is rolled back and earlier batches stay committed
-        (``exc.appended`` lists them)."""
+        A rejected entry raises; ``exc.appended`` lists the outcomes of the batches committed before it."""
         results: list[Appended] = []
+        try:
+            for result in self.append_stream(datas, batch_size=batch_size, progress=progress):
+                results.append(result)
+        except PactlogError as exc:
+            exc.appended = results  # type: ignore[attr-defined]
+            raise
+        return results
+
+    def append_stream(
+        self, datas: Iterable[bytes], *, batch_size: int = DEFAULT_BATCH, progress: Progress | None = None
+    ) -> Iterator[Appended]:
+        """Admit entries in order, committing every ``batch_size`` entries, and yield each outcome once
+        its batch is committed (durable). Memory stays constant however many entries stream through.
+
+        A rejected entry raises :class:`EntryRejected` (or :class:`MalformedError`) naming its position
+        in the submission; its batch is rolled back and earlier batches stay committed."""
         batch = _Batch(self)
-        for position, data in enumerate(datas):
+        done = 0
+        for position, data in enumerate(datas, start=1):
             try:
-                results.append(batch.admit(data))
+                batch.admit(data)
             except PactlogError as exc:
-                exc.message = f"entry #{position + 1} of this submission: {exc.message}"
-                exc.appended = results[: len(results) - batch.pending]  # type: ignore[attr-defined]
+                exc.message = f"entry #{position} of this submission: {exc.message}"
                 raise
             if batch.pending >= batch_size:
                 self._commit(batch)
+                done += len(batch.results)
+                yield from batch.results
                 if progress:
-                    progress(len(results))
+                    progress(done)
                 batch = _Batch(self)
-        if batch.pending:
+        if batch.results:
             self._commit(batch)
+            done += len(batch.results)
+            yield from batch.results
             if progress:
-                progress(len(results))
-        return results
+                progress(done)
 
     def _logged_time(self) -> int:
         """The time of the last logged entry (entries must not go back in time)."""
@@ -200,6 +217,8 @@ class Log:
         return self._last_time
 
     def _commit(self, batch: "_Batch") -> None:
+        if not batch.rows:  # only duplicates: nothing to write
+            return
         self.store.write_batch(batch.rows, batch.stripes, batch.seqs)
         self._frontier = batch.frontier
         self._last_time = batch.last_time
@@ -306,12 +325,16 @@ class _Batch:
         self.stripes: dict[tuple[int, int], bytes] = {}
         self.seqs: dict[str, int] = {}
         self.by_hash: dict[bytes, int] = {}
+        self.results: list[Appended] = []
 
     @property
     def pending(self) -> int:
         return len(self.rows)
 
-    def admit(self, data: bytes) -> Appended:
+    def admit(self, data: bytes) -> None:
+        self.results.append(self._admit(data))
+
+    def _admit(self, data: bytes) -> Appended:
         log = self.log
         entry = decode_entry(data)
         statement = entry.statement
