@@ -206,13 +206,32 @@ def loads(data: bytes) -> JSONValue:
         raise _malformed(f"not valid JSON: {exc.msg} at byte {offset}", "invalid_json", hint="fix the JSON syntax") from None
     except RecursionError:
         raise _too_deep() from None
-    canonical = dumps(value)
+    canonical = _dumps_parsed(value, data)
     if canonical != data:
         if data.startswith(canonical):
             raise _malformed(f"unexpected data after the JSON value at byte {len(canonical)}", "trailing_data")
         offset = next((i for i, (a, b) in enumerate(zip(canonical, data)) if a != b), min(len(canonical), len(data)))
         raise _malformed(f"JSON is not in RFC 8785 canonical form (first difference at byte {offset})", "non_canonical_json")
     return value
+
+
+def _dumps_parsed(value: JSONValue, data: bytes) -> bytes:
+    """``dumps(value)`` for a value that ``json.loads`` just parsed from ``data`` with our hooks.
+
+    The hooks already refused floats, unsafe integers and duplicate keys, so the type scan of
+    :func:`dumps` is needed only where it can still find something: nesting deeper than MAX_DEPTH
+    (impossible with at most MAX_DEPTH brackets in the input) and the UTF-16 key order (impossible
+    without characters >= U+E000, whose UTF-8 lead bytes are 0xEE..0xF4). This keeps strict
+    parsing of ordinary entries at one json.loads plus one C-speed json.dumps."""
+    if data.count(b"{") + data.count(b"[") <= MAX_DEPTH and not _HIGH_LEAD_BYTE.search(data):
+        try:
+            return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate, written as a \uD8xx escape in the input
+            raise _lone_surrogate() from None
+    return dumps(value)
+
+
+_HIGH_LEAD_BYTE = re.compile(rb"[\xee-\xf4]")
 
 
 def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict:

@@ -152,6 +152,8 @@ class Statement:
         """The bytes every signature of this statement signs: domain prefix + canonical JSON."""
         return SIGNING_DOMAIN + canonical.dumps(self.to_json_value())
 
+    # The statement is compared and hashed by value; its body is a dict, so no __hash__.
+
 
 @dataclass(frozen=True)
 class EntrySignature:
@@ -189,6 +191,17 @@ class Entry:
             raise InvalidInput("Entry.raw is not the encoding of its statement and signatures", hint="build entries with sign() or decode_entry()", reason="inconsistent_entry")
 
     @functools.cached_property
+    def signing_message(self) -> bytes:
+        """What every signature of this entry signs, cut from ``raw`` rather than re-encoded.
+
+        ``raw`` is canonical and its top-level keys are "signatures" then "statement", so the
+        statement's canonical encoding is everything between the first ``,"statement":`` and the
+        final ``}``. That pattern cannot occur earlier: the signatures hold only vkeys and base64,
+        and inside any JSON string a quote is escaped."""
+        start = self.raw.find(_STATEMENT_KEY)
+        return SIGNING_DOMAIN + self.raw[start + len(_STATEMENT_KEY) : -1]
+
+    @functools.cached_property
     def leaf_hash(self) -> bytes:
         """The RFC 6962 leaf hash SHA-256(0x00 || raw): the entry's identity in the log."""
         return merkle_leaf_hash(self.raw)
@@ -207,6 +220,9 @@ class Entry:
 
     def __hash__(self) -> int:
         return hash(self.raw)
+
+
+_STATEMENT_KEY = b',"statement":'
 
 
 def _check_signature_set(signatures: tuple[EntrySignature, ...]) -> None:
@@ -319,7 +335,19 @@ def decode_entry(data: bytes) -> Entry:
     signatures = value["signatures"]
     if not isinstance(signatures, list):
         raise _invalid("entry.signatures", f"must be a JSON array, not {type(signatures).__name__}")
-    return Entry(statement, tuple(_signature_from_json(item, i) for i, item in enumerate(signatures)), data)
+    signatures = tuple(_signature_from_json(item, i) for i, item in enumerate(signatures))
+    _check_signature_set(signatures)
+    return _trusted_entry(statement, signatures, data)
+
+
+def _trusted_entry(statement: Statement, signatures: tuple[EntrySignature, ...], raw: bytes) -> Entry:
+    """An Entry whose ``raw`` is known to be the canonical encoding of the other fields (it was
+    just parsed from it strictly), built without encoding it once more."""
+    entry = object.__new__(Entry)
+    object.__setattr__(entry, "statement", statement)
+    object.__setattr__(entry, "signatures", signatures)
+    object.__setattr__(entry, "raw", raw)
+    return entry
 
 
 def statement_from_json(value: Any) -> Statement:
@@ -360,7 +388,7 @@ def verify_signatures(entry: Entry) -> None:
             hint="the statement's signer must sign it; co-signatures alone do not count",
             reason="missing_signer_signature",
         )
-    message = statement.signing_message()
+    message = entry.signing_message
     for signature in entry.signatures:
         verifier = ed25519_verifier(signature.key)
         if not verifier.verify(message, signature.sig):

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from . import checkpoint as checkpoints
 from . import merkle, proof
 from .bundle import ConsistencyFile, TlogProof, format_bundle, format_consistency_file
-from .entry import Entry, decode_entry, verify_signatures
+from .admission import Checked, checked_stream
+from .entry import Entry, decode_entry
 from .errors import BadKey, CorruptionError, EntryRejected, InvalidInput, PactlogError, VerificationFailed
 from .note import Signer, parse_vkey
-from .store import STRIPE, Store, hash_prefix
+from .store import STRIPE, STRIPE_BYTES, Store, hash_prefix
 
 DEFAULT_MAX_SKEW = 300  # seconds an entry's time may run ahead of the log's clock
 DEFAULT_BATCH = 1000  # entries per transaction in bulk appends
@@ -57,7 +58,8 @@ class Log:
         edge = store.nodes(proof.root_plan(size))
         self._frontier = merkle.Frontier(size, [edge[node] for node in proof.root_plan(size)])
         self._last_time: int | None = None  # read on the first append: readers never need it
-        self._edge_stripes: dict[int, tuple[int, bytes]] = {}  # level -> (stripe, hashes) at the right edge
+        self._edge: dict[int, tuple[int, bytes]] | None = None  # growing stripes; read on the first append
+        self._seq_cache: dict[str, int | None] = {}
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -157,14 +159,15 @@ class Log:
         return self.append_many([data])[0]
 
     def append_many(
-        self, datas: Iterable[bytes], *, batch_size: int = DEFAULT_BATCH, progress: Progress | None = None
+        self, datas: Iterable[bytes], *, batch_size: int = DEFAULT_BATCH, progress: Progress | None = None,
+        workers: int | None = None,
     ) -> list[Appended]:
         """Admit entries in order (see :meth:`append_stream`) and return every outcome.
 
         A rejected entry raises; ``exc.appended`` lists the outcomes of the batches committed before it."""
         results: list[Appended] = []
         try:
-            for result in self.append_stream(datas, batch_size=batch_size, progress=progress):
+            for result in self.append_stream(datas, batch_size=batch_size, progress=progress, workers=workers):
                 results.append(result)
         except PactlogError as exc:
             exc.appended = results  # type: ignore[attr-defined]
@@ -172,18 +175,21 @@ class Log:
         return results
 
     def append_stream(
-        self, datas: Iterable[bytes], *, batch_size: int = DEFAULT_BATCH, progress: Progress | None = None
+        self, datas: Iterable[bytes], *, batch_size: int = DEFAULT_BATCH, progress: Progress | None = None,
+        workers: int | None = None,
     ) -> Iterator[Appended]:
         """Admit entries in order, committing every ``batch_size`` entries, and yield each outcome once
         its batch is committed (durable). Memory stays constant however many entries stream through.
 
         A rejected entry raises :class:`EntryRejected` (or :class:`MalformedError`) naming its position
-        in the submission; its batch is rolled back and earlier batches stay committed."""
+        in the submission; its batch is rolled back and earlier batches stay committed. Large
+        submissions check signatures in ``workers`` processes (default: one per core; see
+        :mod:`ledger.admission`); the outcome is the same as checking them one by one."""
         batch = _Batch(self)
         done = 0
-        for position, data in enumerate(datas, start=1):
+        for position, (data, checked) in enumerate(checked_stream(datas, self.origin, workers=workers), start=1):
             try:
-                batch.admit(data)
+                batch.admit(data, checked)
             except PactlogError as exc:
                 exc.message = f"entry #{position} of this submission: {exc.message}"
                 raise
@@ -216,16 +222,26 @@ class Log:
                     ) from exc
         return self._last_time
 
+    def _last_seq(self, signer: str) -> int | None:
+        """A signer's last admitted sequence number (cached: only this writer changes them)."""
+        if signer not in self._seq_cache:
+            self._seq_cache[signer] = self.store.last_seq(signer)
+        return self._seq_cache[signer]
+
     def _commit(self, batch: "_Batch") -> None:
         if not batch.rows:  # only duplicates: nothing to write
             return
-        self.store.write_batch(batch.rows, batch.stripes, batch.seqs)
+        self.store.write_batch(batch.rows, batch.full_stripes, {level: batch.edge[level] for level in batch.edge_changed},
+                               batch.seqs)
+        self._seq_cache.update(batch.seqs)
         self._frontier = batch.frontier
         self._last_time = batch.last_time
-        for (level, stripe), blob in batch.stripes.items():
-            current = self._edge_stripes.get(level)
-            if current is None or current[0] <= stripe:
-                self._edge_stripes[level] = (stripe, blob)
+        self._edge = batch.edge
+
+    def _growing_stripes(self) -> dict[int, tuple[int, bytes]]:
+        if self._edge is None:
+            self._edge = self.store.edge()
+        return self._edge
 
     # -- checkpoints --------------------------------------------------------------------------
 
@@ -322,7 +338,9 @@ class _Batch:
         self.frontier = log._frontier.copy()
         self.last_time = log._logged_time()
         self.rows: list[tuple[int, int, bytes]] = []
-        self.stripes: dict[tuple[int, int], bytes] = {}
+        self.full_stripes: dict[tuple[int, int], bytes] = {}
+        self.edge = dict(log._growing_stripes())  # level -> (stripe, hashes so far)
+        self.edge_changed: set[int] = set()
         self.seqs: dict[str, int] = {}
         self.by_hash: dict[bytes, int] = {}
         self.results: list[Appended] = []
@@ -331,45 +349,41 @@ class _Batch:
     def pending(self) -> int:
         return len(self.rows)
 
-    def admit(self, data: bytes) -> None:
-        self.results.append(self._admit(data))
+    def admit(self, data: bytes, checked: Checked | PactlogError) -> None:
+        self.results.append(self._admit(data, checked))
 
-    def _admit(self, data: bytes) -> Appended:
+    def _admit(self, data: bytes, checked: Checked | PactlogError) -> Appended:
+        """The stateful checks, on an entry whose stateless checks (:mod:`ledger.admission`) ran."""
         log = self.log
-        entry = decode_entry(data)
-        statement = entry.statement
-        if statement.log != log.origin:
-            raise EntryRejected(
-                f"the entry is for the log {statement.log!r}, not {log.origin!r}",
-                hint="sign it again for this log's origin", reason="wrong_log",
-            )
-        leaf = entry.leaf_hash
-        existing = self.by_hash.get(leaf)
-        if existing is None:
-            existing = log.find(leaf)
+        if isinstance(checked, PactlogError):
+            if checked.reason == "too_large" or not isinstance(checked, EntryRejected):
+                raise checked
+            # a rejected signature or origin does not matter if these exact bytes are logged already
+            existing = self._existing(merkle.leaf_hash(data))
+            if existing is not None:
+                return Appended(existing, merkle.leaf_hash(data), new=False)
+            raise checked
+        leaf = checked.leaf_hash
+        existing = self._existing(leaf)
         if existing is not None:
             return Appended(existing, leaf, new=False)
-        try:
-            verify_signatures(entry)
-        except VerificationFailed as exc:
-            raise EntryRejected(exc.message, hint=exc.hint, reason=exc.reason) from exc
-        last = self.seqs.get(statement.signer)
+        last = self.seqs.get(checked.signer)
         if last is None:
-            last = log.store.last_seq(statement.signer)
-        if last is not None and statement.seq <= last:
+            last = log._last_seq(checked.signer)
+        if last is not None and checked.seq <= last:
             raise EntryRejected(
-                f"sequence number {statement.seq} of {_key_name(statement.signer)} is not above its last one ({last})",
+                f"sequence number {checked.seq} of {_key_name(checked.signer)} is not above its last one ({last})",
                 hint=f"sign a new statement with seq > {last}", reason="seq_not_increasing",
             )
-        if statement.time < self.last_time:
+        if checked.time < self.last_time:
             raise EntryRejected(
-                f"the entry's time {statement.time} is before the last logged time {self.last_time}",
+                f"the entry's time {checked.time} is before the last logged time {self.last_time}",
                 hint="entries are logged in time order; sign it with a current time", reason="time_regression",
             )
         now = int(log.clock())
-        if statement.time > now + log.max_skew:
+        if checked.time > now + log.max_skew:
             raise EntryRejected(
-                f"the entry's time {statement.time} is {statement.time - now} s ahead of the log's clock",
+                f"the entry's time {checked.time} is {checked.time - now} s ahead of the log's clock",
                 hint=f"at most {log.max_skew} s ahead is accepted; check the signer's clock", reason="time_in_future",
             )
         index = self.frontier.size
@@ -377,28 +391,31 @@ class _Batch:
             self._put_node(level, node_index, node)
         self.rows.append((index, hash_prefix(leaf), data))
         self.by_hash[leaf] = index
-        self.seqs[statement.signer] = statement.seq
-        self.last_time = statement.time
+        self.seqs[checked.signer] = checked.seq
+        self.last_time = checked.time
         return Appended(index, leaf, new=True)
 
-    def _put_node(self, level: int, index: int, node: bytes) -> None:
-        stripe, slot = divmod(index, STRIPE)
-        key = (level, stripe)
-        blob = self.stripes.get(key)
-        if blob is None:
-            blob = b"" if slot == 0 else self._stored_stripe(level, stripe)
-        if len(blob) != slot * merkle.HASH_SIZE:
-            raise CorruptionError(
-                f"stored tree level {level} stripe {stripe} has {len(blob) // merkle.HASH_SIZE} hashes, "
-                f"expected {slot}", hint="run `pactlog audit`", reason="stripe_length",
-            )
-        self.stripes[key] = blob + node
+    def _existing(self, leaf: bytes) -> int | None:
+        existing = self.by_hash.get(leaf)
+        return existing if existing is not None else self.log.find(leaf)
 
-    def _stored_stripe(self, level: int, stripe: int) -> bytes:
-        cached = self.log._edge_stripes.get(level)
-        if cached is not None and cached[0] == stripe:
-            return cached[1]
-        return self.log.store.stripe(level, stripe)
+    def _put_node(self, level: int, index: int, node: bytes) -> None:
+        """Add a newly completed node to its level's growing stripe; a stripe that fills up moves
+        to the full stripes."""
+        stripe, slot = divmod(index, STRIPE)
+        current, blob = self.edge.get(level, (0, b""))
+        if current != stripe or len(blob) != slot * merkle.HASH_SIZE:
+            raise CorruptionError(
+                f"the stored right edge of tree level {level} (stripe {current}, {len(blob) // merkle.HASH_SIZE} "
+                f"hashes) does not continue at node {index}", hint="run `pactlog audit`", reason="edge_mismatch",
+            )
+        blob += node
+        if len(blob) == STRIPE_BYTES:
+            self.full_stripes[(level, stripe)] = blob
+            self.edge[level] = (stripe + 1, b"")
+        else:
+            self.edge[level] = (stripe, blob)
+        self.edge_changed.add(level)
 
 
 def _key_name(vkey: str) -> str:

@@ -5,9 +5,11 @@ What is stored (see specs/storage.md for the invariants):
 * ``entries(idx, hash_prefix, data)``: the entry bytes exactly as logged. ``hash_prefix`` is the first
   8 bytes of the leaf hash as a signed integer; its index finds duplicates in O(log n) without storing a
   second 32-byte copy of every leaf hash.
-* ``nodes(id, hashes)``: every *complete* perfect-subtree hash, level by level, packed in stripes of
-  ``STRIPE`` consecutive hashes of one level (row id = level << 40 | stripe). A proof or a historical
-  root needs O(log n) nodes, which one query fetches; appending touches amortised O(1) stripes.
+* ``nodes(id, hashes)`` and ``edge(level, stripe, hashes)``: every *complete* perfect-subtree hash,
+  level by level, packed in stripes of ``STRIPE`` consecutive hashes of one level. A full stripe is
+  written once into ``nodes`` and never changes; the one growing stripe of each level lives in
+  ``edge`` (at most one row per level). A proof or a historical root needs O(log n) nodes, which two
+  small queries fetch; appending touches amortised O(1) rows.
 * ``signers(key, last_seq)``: the last sequence number admitted per signer key.
 * ``checkpoints(size, note)``: every signed checkpoint the log has issued, verbatim.
 * ``meta(key, value)``: format version, origin and the log's verifier key.
@@ -30,13 +32,22 @@ import sqlite_utils
 from .errors import CorruptionError, LogLocked, NotFound, StorageError
 
 FORMAT_VERSION = "pactlog-sqlite/1"
-STRIPE = 64  # hashes per stored row: 2 KiB, well inside one 4 KiB page
+# Hashes per stored stripe. Two rows of 63 hashes (2,016 bytes plus about 13 bytes of cell overhead
+# each) fill a 4 KiB page to 99%; 64 hashes would leave every page half empty.
+STRIPE = 63
 HASH_SIZE = 32
-_LEVEL_SHIFT = 40
+STRIPE_BYTES = STRIPE * HASH_SIZE
+MAX_LEVELS = 64
 
 
-def node_row_id(level: int, stripe: int) -> int:
-    return (level << _LEVEL_SHIFT) | stripe
+def stripe_key(level: int, stripe: int) -> int:
+    """The row id of a full stripe: ordered by when the stripe fills up, so that every insert lands
+    at the end of the table (SQLite then packs its pages full instead of splitting them in half).
+
+    Stripe ``(level, s)`` fills when its last node completes, i.e. when leaf
+    ``((s + 1) * STRIPE << level) - 1`` is appended; stripes of several levels that fill at the same
+    leaf are ordered by level."""
+    return ((((stripe + 1) * STRIPE) << level) - 1) * MAX_LEVELS + level
 
 
 def hash_prefix(leaf_hash: bytes) -> int:
@@ -80,7 +91,10 @@ class Store:
             db["entries"].create({"idx": int, "hash_prefix": int, "data": bytes}, pk="idx", not_null={"hash_prefix", "data"})
             db["entries"].create_index(["hash_prefix"], index_name="entries_by_hash_prefix")
             db["nodes"].create({"id": int, "hashes": bytes}, pk="id", not_null={"hashes"})
-            db["signers"].create({"key": str, "last_seq": int}, pk="key", not_null={"last_seq"})
+            db["edge"].create({"level": int, "stripe": int, "hashes": bytes}, pk="level",
+                              not_null={"stripe", "hashes"})
+            # WITHOUT ROWID: one b-tree instead of a table plus its key index (one page less per append)
+            conn.execute("CREATE TABLE signers (key TEXT PRIMARY KEY, last_seq INTEGER NOT NULL) WITHOUT ROWID")
             db["checkpoints"].create({"size": int, "note": bytes}, pk="size", not_null={"note"})
             conn.executemany(
                 "INSERT INTO meta(key, value) VALUES (?, ?)",
@@ -168,21 +182,40 @@ class Store:
     def indexes_with_hash_prefix(self, prefix: int) -> list[int]:
         return [r[0] for r in self._query("SELECT idx FROM entries WHERE hash_prefix = ?", (prefix,))]
 
+    def edge(self) -> dict[int, tuple[int, bytes]]:
+        """The growing stripe of each level: level -> (stripe number, hashes so far)."""
+        return {level: (stripe, bytes(hashes))
+                for level, stripe, hashes in self._query("SELECT level, stripe, hashes FROM edge")}
+
     def stripe(self, level: int, stripe: int) -> bytes:
-        rows = self._query("SELECT hashes FROM nodes WHERE id = ?", (node_row_id(level, stripe),))
+        """The stored hashes of one stripe (full or growing); b"" if it holds none yet."""
+        rows = self._query("SELECT hashes FROM nodes WHERE id = ?", (stripe_key(level, stripe),))
+        if rows:
+            return bytes(rows[0][0])
+        rows = self._query("SELECT hashes FROM edge WHERE level = ? AND stripe = ?", (level, stripe))
         return bytes(rows[0][0]) if rows else b""
 
     def nodes(self, ids: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-        """The hashes of the given complete nodes (level, index), fetched with one query."""
+        """The hashes of the given complete nodes (level, index): full stripes with one query, the
+        right edge's growing stripes with at most one more."""
         wanted = set(ids)
         if not wanted:
             return {}
-        rows_needed = {node_row_id(level, index // STRIPE) for level, index in wanted}
-        marks = ",".join("?" * len(rows_needed))
-        rows = dict(self._query(f"SELECT id, hashes FROM nodes WHERE id IN ({marks})", rows_needed))
+        stripes = {(level, index // STRIPE) for level, index in wanted}
+        keys = {stripe_key(level, stripe): (level, stripe) for level, stripe in stripes}
+        marks = ",".join("?" * len(keys))
+        blobs = {keys[row_id]: blob for row_id, blob in
+                 self._query(f"SELECT id, hashes FROM nodes WHERE id IN ({marks})", keys)}
+        growing = {level for level, stripe in stripes if (level, stripe) not in blobs}
+        if growing:
+            marks = ",".join("?" * len(growing))
+            for level, stripe, blob in self._query(
+                f"SELECT level, stripe, hashes FROM edge WHERE level IN ({marks})", growing
+            ):
+                blobs.setdefault((level, stripe), blob)
         found: dict[tuple[int, int], bytes] = {}
         for level, index in wanted:
-            blob = rows.get(node_row_id(level, index // STRIPE))
+            blob = blobs.get((level, index // STRIPE))
             offset = (index % STRIPE) * HASH_SIZE
             if blob is None or len(blob) < offset + HASH_SIZE:
                 raise CorruptionError(
@@ -212,16 +245,8 @@ class Store:
     def count_checkpoints(self) -> int:
         return self._query("SELECT count(*) FROM checkpoints")[0][0]
 
-    def all_node_rows(self) -> Iterator[tuple[int, int, bytes]]:
-        """Every stored stripe as (level, stripe, hashes), for audit."""
-        last = -1
-        while True:
-            rows = self._query("SELECT id, hashes FROM nodes WHERE id > ? ORDER BY id LIMIT 512", (last,))
-            if not rows:
-                return
-            for row_id, hashes in rows:
-                yield row_id >> _LEVEL_SHIFT, row_id & ((1 << _LEVEL_SHIFT) - 1), bytes(hashes)
-                last = row_id
+    def count_full_stripes(self) -> int:
+        return self._query("SELECT count(*) FROM nodes")[0][0]
 
     def integrity_check(self) -> list[str]:
         """SQLite's own structural check; [] when the file is sound."""
@@ -256,17 +281,24 @@ class Store:
     def write_batch(
         self,
         entries: list[tuple[int, int, bytes]],
-        stripes: Mapping[tuple[int, int], bytes],
+        full_stripes: Mapping[tuple[int, int], bytes],
+        edge: Mapping[int, tuple[int, bytes]],
         last_seqs: Mapping[str, int],
     ) -> None:
-        """Store appended entries, the stripes they changed and the signers' new sequence numbers,
-        all in one transaction: either the whole batch is durable or none of it is."""
+        """Store appended entries (idx, hash prefix, bytes), the stripes they filled, the new state of
+        the growing stripes and the signers' new sequence numbers, all in one transaction: either the
+        whole batch is durable or none of it is."""
         try:
             with self._write() as conn:
                 conn.executemany("INSERT INTO entries(idx, hash_prefix, data) VALUES (?, ?, ?)", entries)
+                if full_stripes:
+                    conn.executemany(
+                        "INSERT INTO nodes(id, hashes) VALUES (?, ?)",
+                        sorted((stripe_key(level, stripe), blob) for (level, stripe), blob in full_stripes.items()),
+                    )
                 conn.executemany(
-                    "INSERT OR REPLACE INTO nodes(id, hashes) VALUES (?, ?)",
-                    [(node_row_id(level, stripe), blob) for (level, stripe), blob in stripes.items()],
+                    "INSERT OR REPLACE INTO edge(level, stripe, hashes) VALUES (?, ?, ?)",
+                    [(level, stripe, blob) for level, (stripe, blob) in edge.items()],
                 )
                 conn.executemany(
                     "INSERT OR REPLACE INTO signers(key, last_seq) VALUES (?, ?)", list(last_seqs.items())

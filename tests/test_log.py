@@ -183,10 +183,10 @@ def test_log_refuses_to_sign_over_an_altered_tree(tmp_path, log_signer, clock, a
         fill(log, make_entry, alice, 10)
         log.sign_checkpoint(log_signer)
     # the node over leaves 0..7 (level 3), which every later root and consistency proof uses
+    # (with 10 entries it sits in level 3's growing stripe)
     conn = sqlite3.connect(path)
-    row = 3 << 40
-    blob = conn.execute("SELECT hashes FROM nodes WHERE id = ?", (row,)).fetchone()[0]
-    conn.execute("UPDATE nodes SET hashes = ? WHERE id = ?", (bytes([blob[0] ^ 1]) + blob[1:], row))
+    blob = conn.execute("SELECT hashes FROM edge WHERE level = 3").fetchone()[0]
+    conn.execute("UPDATE edge SET hashes = ? WHERE level = 3", (bytes([blob[0] ^ 1]) + blob[1:],))
     conn.commit()
     conn.close()
     with Log.open(path, write=True, clock=clock) as log:
@@ -260,3 +260,29 @@ def test_creating_over_an_existing_database_is_refused(tmp_path, log_signer):
     with pytest.raises(Exception) as info:
         Log.create(path, log_signer)
     assert getattr(info.value, "exit_code", None) == 3
+
+
+# -- bulk submissions checked in worker processes ---------------------------------------------------
+
+
+def test_parallel_admission_gives_the_sequential_outcome(tmp_path, log_signer, clock, alice, bob):
+    from ledger.admission import PARALLEL_MIN_ENTRIES
+
+    make_entry = EntryFactory()
+    datas = [make_entry(alice if i % 3 else bob) for i in range(PARALLEL_MIN_ENTRIES + 700)]
+    datas[1500] = datas[1499]  # a duplicate inside the submission
+    bad_at = PARALLEL_MIN_ENTRIES + 300
+    datas[bad_at] = _tamper_signature(datas[bad_at])
+    outcomes = {}
+    for workers in (1, 2):
+        path = str(tmp_path / f"w{workers}.db")
+        with Log.create(path, log_signer, clock=clock) as log:
+            with pytest.raises(EntryRejected) as info:
+                log.append_many(datas, batch_size=250, workers=workers)
+            outcomes[workers] = (info.value.reason, info.value.message, log.size, log.root(),
+                                 [(a.index, a.new) for a in info.value.appended])
+    assert outcomes[1] == outcomes[2]
+    reason, message, size, _, appended = outcomes[2]
+    assert reason == "bad_signature" and f"entry #{bad_at + 1}" in message
+    assert size == 2250  # 2,299 new entries before the bad one: the nine full batches of 250 are kept
+    assert appended[1500] == (1499, False)
