@@ -29,14 +29,7 @@ def prove(which: tuple[str, ...], at_size: int | None, path: str | None, db_path
     with open_log(db_path) as log:
         indexes = [resolve_entry(log, w) for w in which]
         data = log.bundle(indexes, at_size)
-    if out.json:
-        out.result({"indexes": sorted(set(indexes)), "bundle": data.decode()})
-        if path:
-            write_output(path, data)
-        return
-    write_output(path, data)
-    if path:
-        out.say(f"wrote {path}")
+    _emit(out, path, data, {"indexes": sorted(set(indexes)), "bundle": data.decode()})
 
 
 @click.command()
@@ -51,8 +44,13 @@ def consistency(old_size: int, new_size: int | None, path: str | None, db_path: 
     Both must be checkpoints the log signed. Check the file offline with `pactlog verify`."""
     with open_log(db_path) as log:
         data = log.consistency_file(old_size, new_size)
+    _emit(out, path, data, {"consistency": data.decode()})
+
+
+def _emit(out: Output, path: str | None, data: bytes, fields: dict) -> None:
+    """Write a proof file (or stdout); with --json, stdout carries the JSON and the file the bytes."""
     if out.json:
-        out.result({"consistency": data.decode()})
+        out.result(fields)
         if path:
             write_output(path, data)
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 
 from ledger import entry as entries
 from ledger.note import Signer
@@ -37,3 +38,13 @@ class EntryFactory:
             time=self.time if time is None else time, body=body if body is not None else {"n": seq},
         )
         return entries.sign(statement, [signer, *cosigners]).raw
+
+
+def dump_database(path) -> list:
+    """Every row of every table: what "nothing stored was changed" compares."""
+    conn = sqlite3.connect(path)
+    try:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+        return [(t, conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()) for t in tables]
+    finally:
+        conn.close()

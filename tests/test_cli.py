@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ledger.keys import load_signer
-from support import EntryFactory, make_signer
+from support import EntryFactory, dump_database, make_signer
 
 ROOT = Path(__file__).resolve().parent.parent
 ORIGIN = "example.org/clilog"
@@ -53,15 +53,6 @@ def setup_log(run: Runner) -> None:
     run("key", "generate", ORIGIN, "-o", "log.key")
     run("init", "--key", "log.key")
     run("policy", "-o", "trust.policy")
-
-
-def dump(path: Path) -> list:
-    conn = sqlite3.connect(path)
-    try:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
-        return [(t, conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()) for t in tables]
-    finally:
-        conn.close()
 
 
 def test_keys_init_sign_append_checkpoint_prove_verify_then_10000_more(run, tmp_path):
@@ -172,11 +163,11 @@ def test_bad_entries_are_rejected_and_nothing_changes(run, populated, case):
         good = _signed_entry(populated, seq=9)
         at = good.index(b'"sig":"') + 8
         data = good[:at] + (b"A" if good[at:at + 1] != b"A" else b"B") + good[at + 1:] + b"\n"
-    before = dump(populated / "log.db")
+    before = dump_database(populated / "log.db")
     done = run("append", input=data, code=2)
     assert words in done.stderr.decode().lower()
     assert "error:" in done.stderr.decode()
-    assert dump(populated / "log.db") == before
+    assert dump_database(populated / "log.db") == before
 
 
 def test_proof_for_index_beyond_size_is_bad_input(run, populated):
@@ -218,9 +209,9 @@ def test_checkpoint_from_another_log_or_key_fails(run, populated, tmp_path):
 
 
 def test_signing_a_checkpoint_with_a_wrong_key_is_refused(run, populated):
-    before = dump(populated / "log.db")
+    before = dump_database(populated / "log.db")
     run("checkpoint", "--key", "lab-a.key", code=2)
-    assert dump(populated / "log.db") == before
+    assert dump_database(populated / "log.db") == before
 
 
 def test_wrong_passphrase_is_bad_input(run, tmp_path):

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from support import ORIGIN, T0, EntryFactory, make_signer
+from support import ORIGIN, T0, EntryFactory, dump_database, make_signer
 from ledger import merkle, proof
 from ledger.checkpoint import open_checkpoint
 from ledger.errors import (BadKey, CorruptionError, EntryRejected, InvalidInput, LogLocked, MalformedError,
@@ -14,16 +14,6 @@ from ledger.errors import (BadKey, CorruptionError, EntryRejected, InvalidInput,
 from ledger.log import Log
 from ledger.policy import Policy
 from ledger.verify import verify_bundle, verify_consistency_file
-
-
-def dump(path) -> list:
-    """Every row of every table: what 'nothing stored was changed' compares."""
-    conn = sqlite3.connect(path)
-    try:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
-        return [(t, conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()) for t in tables]
-    finally:
-        conn.close()
 
 
 def fill(log: Log, make_entry: EntryFactory, signer, count: int, batch: int = 1000) -> list[bytes]:
@@ -126,7 +116,7 @@ def test_rejected_entries_leave_the_database_unchanged(tmp_path, log_signer, clo
     with Log.create(path, log_signer, clock=clock) as log:
         fill(log, make_entry, alice, 3)
         log.sign_checkpoint(log_signer)
-    before = dump(path)
+    before = dump_database(path)
     bad = REJECTIONS[reason](make_entry, alice)
     with Log.open(path, write=True, clock=clock) as log:
         with pytest.raises((EntryRejected, MalformedError)) as info:
@@ -134,7 +124,7 @@ def test_rejected_entries_leave_the_database_unchanged(tmp_path, log_signer, clo
         assert info.value.reason == reason
         assert info.value.exit_code == 2
         assert log.size == 3
-    assert dump(path) == before
+    assert dump_database(path) == before
 
 
 def test_future_time_within_skew_is_accepted(log, make_entry, alice):
