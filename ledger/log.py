@@ -23,10 +23,11 @@ from .admission import Checked, checked_stream
 from .entry import Entry, decode_entry
 from .errors import BadKey, CorruptionError, EntryRejected, InvalidInput, PactlogError, VerificationFailed
 from .note import Signer, parse_vkey
-from .store import STRIPE, STRIPE_BYTES, Store, hash_prefix
+from .store import STRIPE, STRIPE_BYTES, Store, hash_prefix, node_from_stripes
 
 DEFAULT_MAX_SKEW = 300  # seconds an entry's time may run ahead of the log's clock
 DEFAULT_BATCH = 1000  # entries per transaction in bulk appends
+STRIPE_CACHE_LIMIT = 4096  # stripes kept for proofs (at most 8 MiB)
 
 Clock = Callable[[], float]
 Progress = Callable[[int], None]
@@ -54,12 +55,17 @@ class Log:
         self.verifier = parse_vkey(store.log_vkey)
         self.clock = clock or _time.time
         self.max_skew = max_skew
+        # The tree as of opening: a reader keeps seeing this size while a writer elsewhere appends.
         size = store.size()
-        edge = store.nodes(proof.root_plan(size))
-        self._frontier = merkle.Frontier(size, [edge[node] for node in proof.root_plan(size)])
+        plan = proof.root_plan(size)
+        right_edge = store.nodes(plan)
+        self._frontier = merkle.Frontier(size, [right_edge[node] for node in plan])
         self._last_time: int | None = None  # read on the first append: readers never need it
         self._edge: dict[int, tuple[int, bytes]] | None = None  # growing stripes; read on the first append
         self._seq_cache: dict[str, int | None] = {}
+        # Stripes read for proofs and roots. A full stripe never changes and a growing one only
+        # grows, so a cached copy stays right for every node it holds; a node beyond it is re-read.
+        self._stripe_cache: dict[tuple[int, int], bytes] = {}
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -100,8 +106,30 @@ class Log:
             return self._frontier.root()
         self._check_size(size)
         plan = proof.root_plan(size)
-        nodes = self.store.nodes(plan)
+        nodes = self._nodes(plan)
         return merkle.fold_right([nodes[n] for n in plan]) if plan else merkle.EMPTY_ROOT
+
+    def _nodes(self, ids: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """Stored nodes, through the stripe cache: O(log n) of them cost at most two queries."""
+        cache = self._stripe_cache
+        found: dict[tuple[int, int], bytes] = {}
+        missing = []
+        for node in ids:
+            level, index = node
+            blob = cache.get((level, index // STRIPE))
+            offset = (index % STRIPE) * merkle.HASH_SIZE
+            if blob is not None and len(blob) >= offset + merkle.HASH_SIZE:
+                found[node] = blob[offset : offset + merkle.HASH_SIZE]
+            else:
+                missing.append(node)
+        if missing:
+            blobs = self.store.stripes((level, index // STRIPE) for level, index in missing)
+            if len(cache) + len(blobs) > STRIPE_CACHE_LIMIT:
+                cache.clear()
+            cache.update(blobs)
+            for node in missing:
+                found[node] = node_from_stripes(blobs, node)
+        return found
 
     def entry_bytes(self, index: int) -> bytes:
         self._check_index(index, self.size)
@@ -116,7 +144,7 @@ class Log:
     def find(self, leaf_hash: bytes) -> int | None:
         """The index of the entry with this leaf hash, or None."""
         for index in self.store.indexes_with_hash_prefix(hash_prefix(leaf_hash)):
-            if index < self.size and self.store.nodes([(0, index)])[(0, index)] == leaf_hash:
+            if index < self.size and self._nodes([(0, index)])[(0, index)] == leaf_hash:
                 return index
         return None
 
@@ -124,7 +152,7 @@ class Log:
         self._check_size(size)
         self._check_index(index, size)
         plan = proof.inclusion_plan(index, size)
-        return proof.assemble(plan, self.store.nodes(n for group in plan for n in group))
+        return proof.assemble(plan, self._nodes(n for group in plan for n in group))
 
     def consistency_proof(self, old: int, new: int) -> list[bytes]:
         self._check_size(new)
@@ -134,7 +162,7 @@ class Log:
                 hint="the old size must be between 0 and the new size", reason="bad_sizes",
             )
         plan = proof.consistency_plan(old, new)
-        return proof.assemble(plan, self.store.nodes(n for group in plan for n in group))
+        return proof.assemble(plan, self._nodes(n for group in plan for n in group))
 
     def _check_size(self, size: int) -> None:
         if not 0 <= size <= self.size:

@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
+import re
 import struct
 from dataclasses import dataclass
 from typing import Iterable, Self, Sequence
@@ -78,14 +80,16 @@ def b64decode_strict(text: str, what: str, *, reason: str = "malformed") -> byte
     into a second "different" note).
     """
     try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
+        encoded = text.encode("ascii")
+        # strict mode refuses characters outside the alphabet and misplaced padding, in C
+        raw = binascii.a2b_base64(encoded, strict_mode=True)
+    except (binascii.Error, ValueError, UnicodeEncodeError):
         raise MalformedError(
             f"{what} is not valid base64: {text[:60]!r}",
             hint="use standard padded base64 (A-Z a-z 0-9 + /, '=' padding)",
             reason=reason,
         ) from None
-    if b64encode(raw) != text:
+    if binascii.b2a_base64(raw, newline=False) != encoded:
         raise MalformedError(
             f"{what} is not canonical base64: {text[:60]!r}",
             hint="re-encode the bytes with standard padded base64",
@@ -466,13 +470,16 @@ def _malformed(message: str, hint: str | None = None) -> MalformedError:
     )
 
 
+_CONTROL_CHARACTER = re.compile("[\x00-\x09\x0b-\x1f]")
+
+
 def _check_note_characters(text: str) -> None:
-    for i, ch in enumerate(text):
-        if ch < " " and ch != "\n":
-            raise _malformed(
-                f"note contains control character U+{ord(ch):04X} at character {i}",
-                "notes may contain no control characters other than newline",
-            )
+    found = _CONTROL_CHARACTER.search(text)
+    if found:
+        raise _malformed(
+            f"note contains control character U+{ord(found.group()):04X} at character {found.start()}",
+            "notes may contain no control characters other than newline",
+        )
 
 
 def _parse_signature_line(line: str, number: int) -> NoteSignature:
@@ -502,8 +509,16 @@ def parse_note(data: bytes) -> Note:
     """
     if not isinstance(data, (bytes, bytearray)):
         raise TypeError("parse_note takes bytes")
+    return _parse_note(bytes(data))
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_note(data: bytes) -> Note:
+    # Cached: verifying a bundle reads its checkpoint note in three places (the bundle parser, the
+    # policy and the signature check); a Note is immutable, so they can share one parse. Errors
+    # are not cached (lru_cache does not keep exceptions).
     try:
-        whole = bytes(data).decode("utf-8")
+        whole = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _malformed(
             f"note is not valid UTF-8 (byte {exc.start})", "notes are UTF-8 text"

@@ -54,6 +54,21 @@ def hash_prefix(leaf_hash: bytes) -> int:
     return int.from_bytes(leaf_hash[:8], "big", signed=True)
 
 
+def node_from_stripes(blobs: Mapping[tuple[int, int], bytes], node: tuple[int, int]) -> bytes:
+    """Node (level, index) cut from its stripe, or CorruptionError if the stripe lacks it."""
+    level, index = node
+    stripe, slot = divmod(index, STRIPE)
+    blob = blobs.get((level, stripe))
+    offset = slot * HASH_SIZE
+    if blob is None or len(blob) < offset + HASH_SIZE:
+        raise CorruptionError(
+            f"the hash of tree node (level {level}, index {index}) is missing",
+            hint="the database is damaged or was altered; run `pactlog audit`",
+            reason="missing_node",
+        )
+    return blob[offset : offset + HASH_SIZE]
+
+
 class Store:
     """An open log database. Create with :meth:`create`, open with :meth:`open`."""
 
@@ -195,36 +210,31 @@ class Store:
         rows = self._query("SELECT hashes FROM edge WHERE level = ? AND stripe = ?", (level, stripe))
         return bytes(rows[0][0]) if rows else b""
 
-    def nodes(self, ids: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-        """The hashes of the given complete nodes (level, index): full stripes with one query, the
-        right edge's growing stripes with at most one more."""
-        wanted = set(ids)
+    def stripes(self, wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """The stored hashes of the given stripes (level, stripe): full ones with one query, the
+        right edge's growing ones with at most one more. Stripes holding nothing are left out."""
+        wanted = set(wanted)
         if not wanted:
             return {}
-        stripes = {(level, index // STRIPE) for level, index in wanted}
-        keys = {stripe_key(level, stripe): (level, stripe) for level, stripe in stripes}
+        keys = {stripe_key(level, stripe): (level, stripe) for level, stripe in wanted}
         marks = ",".join("?" * len(keys))
-        blobs = {keys[row_id]: blob for row_id, blob in
+        blobs = {keys[row_id]: bytes(blob) for row_id, blob in
                  self._query(f"SELECT id, hashes FROM nodes WHERE id IN ({marks})", keys)}
-        growing = {level for level, stripe in stripes if (level, stripe) not in blobs}
+        growing = {level for level, stripe in wanted if (level, stripe) not in blobs}
         if growing:
             marks = ",".join("?" * len(growing))
             for level, stripe, blob in self._query(
                 f"SELECT level, stripe, hashes FROM edge WHERE level IN ({marks})", growing
             ):
-                blobs.setdefault((level, stripe), blob)
-        found: dict[tuple[int, int], bytes] = {}
-        for level, index in wanted:
-            blob = blobs.get((level, index // STRIPE))
-            offset = (index % STRIPE) * HASH_SIZE
-            if blob is None or len(blob) < offset + HASH_SIZE:
-                raise CorruptionError(
-                    f"the hash of tree node (level {level}, index {index}) is missing",
-                    hint="the database is damaged or was altered; run `pactlog audit`",
-                    reason="missing_node",
-                )
-            found[(level, index)] = bytes(blob[offset : offset + HASH_SIZE])
-        return found
+                if (level, stripe) in wanted:
+                    blobs.setdefault((level, stripe), bytes(blob))
+        return blobs
+
+    def nodes(self, ids: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """The hashes of the given complete nodes (level, index)."""
+        ids = set(ids)
+        blobs = self.stripes((level, index // STRIPE) for level, index in ids)
+        return {node: node_from_stripes(blobs, node) for node in ids}
 
     def last_seq(self, signer: str) -> int | None:
         rows = self._query("SELECT last_seq FROM signers WHERE key = ?", (signer,))

@@ -1,0 +1,147 @@
+"""The engine's working state: plain JSON-shaped data, so a snapshot is one canonical dump.
+
+Everything here is dicts with string keys, lists, ints, strings, bools and None, so
+that ``snapshot()`` (canonical JSON) and ``restore()`` round-trip exactly.  Code
+never depends on dict iteration order (canonical JSON sorts keys): wherever order
+matters it iterates ``sorted(...)`` or uses lists.  A few lookup caches (current
+key owners, the ruleset effective days) are rebuilt after a restore.
+"""
+
+from __future__ import annotations
+
+import heapq
+from bisect import bisect_right
+
+from ledger.rules.genesis import SYSTEM_ACCOUNTS
+
+# Attributes that make up a snapshot, in one place so save and restore cannot drift apart.
+PERSISTED = (
+    "rejected", "started", "epoch", "charter", "cast", "keys_used", "rotations", "versions",
+    "day", "last_index", "acct", "sys", "terms", "conflicts", "claims", "commitments", "breaches",
+    "board", "pacts", "incidents", "proposals", "reports", "divergent", "heap", "sched",
+    "ineffective", "track", "prov_acct", "prov_rej",
+)
+
+ROLE_OF_LIST = {"governors": "governor", "actors": "actor", "monitors": "monitor"}
+
+
+class State:
+    """All derived data of one coalition log, up to ``last_index`` / ``day``."""
+
+    def __init__(self, track: bool = True):
+        self.rejected = None          # {"index", "code", "detail"} once the log is rejected (C0)
+        self.started = False          # a valid genesis was applied
+        self.epoch = 0
+        self.charter = None
+        self.cast = {"governors": {}, "actors": {}, "monitors": {}}   # role -> name -> current vkey
+        self.keys_used = {}           # every vkey ever registered -> its name
+        self.rotations = []           # [index, name, old vkey, new vkey]
+        self.versions = []            # [{"version","effective_day","params","index","day"}], ascending
+        self.day = 0                  # the engine's current day (start-of-day effects applied through it)
+        self.last_index = -1
+        self.acct = {}                # actor -> {"liquid","locked","retired","fines"}
+        self.sys = {"BUFFER": 0, "VICTIM": 0, "escrow": 0, "issued": 0, "uncovered": 0}
+        self.terms = {}               # monitor -> [[start, end, revoked, index, revoke_index]]
+        self.conflicts = {}           # monitor -> {actor: [index, day] of the first declaration}
+        self.claims = {}
+        self.commitments = {}
+        self.breaches = {}            # actor -> [commitment id] in breach order (breach day ascending)
+        self.board = {}               # actor -> [fulfilled, breached, voided]
+        self.pacts = {}
+        self.incidents = {}           # canonical [pact, id, actor] -> incident
+        self.proposals = {}           # canonical proposal -> proposal record
+        self.reports = {}             # actor -> metric -> [[value, index, day]]
+        self.divergent = {}           # actor -> [[days ...], [indices ...]] of divergent audits
+        self.heap = []                # heap of days with scheduled start-of-day effects
+        self.sched = {}               # str(day) -> [[commitment ids], [pact ids]]
+        self.ineffective = []         # [index, code, sub] in log order
+        self.track = track            # record provenance for explanations
+        self.prov_acct = {}           # account -> [[index, day, rule, version, field, delta, subject, creator]]
+        self.prov_rej = {}            # subject key -> [[index, code, sub, detail]]
+        self.rebuild_caches()
+
+    # --- persistence -------------------------------------------------------------------------
+
+    def to_json(self) -> dict:
+        return {name: getattr(self, name) for name in PERSISTED}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "State":
+        state = cls.__new__(cls)
+        for name in PERSISTED:
+            setattr(state, name, data[name])
+        state.rebuild_caches()
+        return state
+
+    def rebuild_caches(self) -> None:
+        self.key_owner = {}
+        self.role = {}
+        for role, members in self.cast.items():
+            for name, vkey in members.items():
+                self.key_owner[vkey] = name
+                self.role[name] = ROLE_OF_LIST[role]
+        self.effective_days = [v["effective_day"] for v in self.versions]
+        self._param_day = None
+        self._param_version = None
+
+    # --- ruleset versions (R2, D4) ------------------------------------------------------------
+
+    def version_at(self, day: int) -> dict:
+        """The ruleset version in force on ``day``: the last adopted one effective on or before it."""
+        if day != self._param_day:
+            self._param_day = day
+            self._param_version = self.versions[bisect_right(self.effective_days, day) - 1]
+        return self._param_version
+
+    def params(self, day: int) -> dict:
+        return self.version_at(day)["params"]
+
+    def add_version(self, record: dict) -> None:
+        self.versions.append(record)
+        self.effective_days.append(record["effective_day"])
+        self._param_day = None
+
+    # --- identities ---------------------------------------------------------------------------
+
+    def is_actor(self, name) -> bool:
+        return self.role.get(name) == "actor"
+
+    def is_monitor(self, name) -> bool:
+        return self.role.get(name) == "monitor"
+
+    def set_key(self, name: str, vkey: str, index: int) -> None:
+        role = self.role[name] + "s"
+        old = self.cast[role][name]
+        self.cast[role][name] = vkey
+        del self.key_owner[old]
+        self.key_owner[vkey] = name
+        self.keys_used[vkey] = name
+        self.rotations.append([index, name, old, vkey])
+
+    # --- money --------------------------------------------------------------------------------
+
+    def move(self, name: str, field: str, delta: int, index, day: int, rule: str, subject: str,
+             creator=None) -> None:
+        """Change one balance and, when tracking, record why (index None = start-of-day effect)."""
+        if name in SYSTEM_ACCOUNTS:
+            self.sys[name] += delta
+        else:
+            self.acct[name][field] += delta
+        if self.track and delta:
+            record = [index, day, rule, self.version_at(day)["version"], field, delta, subject, creator]
+            self.prov_acct.setdefault(name, []).append(record)
+
+    def note_rejection(self, subjects, index: int, code: str, sub, detail) -> None:
+        for subject in subjects:
+            self.prov_rej.setdefault(subject, []).append([index, code, sub, detail])
+
+    # --- start-of-day schedule (R5 defaults, R9 failures) ---------------------------------------
+
+    def schedule(self, day: int, kind: int, ident: str) -> None:
+        """Register a start-of-day check on ``day``; kind 0 = commitment default, 1 = pact failure."""
+        key = str(day)
+        slot = self.sched.get(key)
+        if slot is None:
+            slot = self.sched[key] = [[], []]
+            heapq.heappush(self.heap, day)
+        slot[kind].append(ident)
