@@ -53,6 +53,9 @@ def demo(workdir: str, out: Output) -> None:
             code, result = run(argv), None
         steps.append({"step": title, "command": ["pactlog", *argv], "exit_code": code, "result": result})
         if code != 0:
+            if out.json:
+                click.echo(json.dumps({"ok": False, "exit_code": code, "reason": "demo_step_failed",
+                                       "message": f"step failed: {title}", "dir": workdir, "steps": steps}))
             raise click.exceptions.Exit(code)
 
     step("a key for the log (its name is the log's origin)", "key", "generate", ORIGIN, "-o", path("log.key"))

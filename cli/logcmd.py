@@ -62,10 +62,9 @@ def policy(db_path: str, path: str | None, out: Output) -> None:
     """Print a C2SP tlog-policy that trusts this log (give it to verifiers)."""
     with open_log(db_path) as log:
         text = format_policy(Policy.for_log(log.store.log_vkey))
-    if out.json:
-        out.result({"policy": text})
-    else:
+    if path or not out.json:
         write_output(path, text.encode())
+    out.result({"policy": text, "file": path})
 
 
 def _entries_from(paths: tuple[str, ...]) -> Iterator[bytes]:

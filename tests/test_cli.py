@@ -259,3 +259,12 @@ def test_flipped_byte_in_database_is_found_by_audit(run, populated):
 def test_usage_errors_exit_2(run):
     assert run("prove", code=2).returncode == 2
     assert run("no-such-command", code=2).returncode == 2
+
+
+def test_demo_runs_every_step(run, tmp_path):
+    result = run.json("demo", "--dir", str(tmp_path / "demo"))
+    steps = result["steps"]
+    assert [s["exit_code"] for s in steps] == [0] * len(steps)
+    verified = [s for s in steps if s["command"][1] == "verify"]
+    assert verified[-1]["result"]["extended_to"]["size"] == 1002
+    assert steps[-1]["result"]["ok"] and steps[-1]["result"]["size"] == 1002
