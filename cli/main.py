@@ -19,7 +19,7 @@ import click
 from ledger.errors import PactlogError
 
 from . import keys as keys_commands
-from . import demo, logcmd, proofs, signing
+from . import demo, logcmd, proofs, roles, signing, simulate, state
 
 EXIT_INTERNAL = 4
 
@@ -38,6 +38,9 @@ logcmd.register(cli)
 signing.register(cli)
 proofs.register(cli)
 demo.register(cli)
+state.register(cli)
+roles.register(cli)
+simulate.register(cli)
 
 
 def main(argv: list[str] | None = None) -> None:
