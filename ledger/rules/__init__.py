@@ -6,7 +6,8 @@ derives balances, sanction levels, access, pacts, flags and the leaderboard, wit
 a reason code for every ineffective entry and an explanation for every value.
 """
 
-from ledger.rules.engine import Engine, canonical_bytes, replay
+from ledger.rules.digest import canonical_bytes
+from ledger.rules.engine import Engine, replay
 from ledger.rules.events import ENTRY_TYPES, Event, day_of
 from ledger.rules.genesis import genesis_problem, require_valid_genesis
 from ledger.rules.params import RS1_DEFAULTS

@@ -14,11 +14,11 @@ import heapq
 import hashlib
 import json
 
-from ledger import canonical
 from ledger.errors import InvalidInput, MalformedError
-from ledger.rules import commitments, credits, flags, governance, liability, pacts
+from ledger.rules import coalition, commitments, credits, evidence, flags, governance, liability, pacts, whistle
 from ledger.rules import events as t
-from ledger.rules.genesis import genesis_problem, version_one
+from ledger.rules.digest import canonical_bytes, parse_canonical
+from ledger.rules.genesis import declared_extensions, genesis_problem, version_one
 from ledger.rules.reasons import LOG_REJECTED, MALFORMED, Outcome, Reject
 from ledger.rules.state import State
 from ledger.rules.subjects import subjects_of
@@ -49,12 +49,13 @@ HANDLERS = {
     t.SELF_REPORT: flags.on_self_report,
     t.AUDIT: flags.on_audit,
     t.INCIDENT: liability.on_incident,
+    t.EVIDENCE: evidence.on_evidence,
+    t.EVIDENCE_CHECK: evidence.on_evidence_check,
+    t.REVEAL: evidence.on_reveal,
+    t.EXIT: coalition.on_exit,
+    t.WHISTLE: whistle.on_whistle,
+    t.WHISTLE_REVEAL: whistle.on_whistle_reveal,
 }
-
-
-def canonical_bytes(value) -> bytes:
-    """The one canonical serialisation (RFC 8785) used for snapshots and the state digest."""
-    return canonical.dumps(value)
 
 
 class Engine:
@@ -83,7 +84,8 @@ class Engine:
         if day > st.day:
             self.advance(day)
         handler = HANDLERS.get(ev.type)
-        if handler is None:
+        extension = t.EXTENSION_TYPES.get(ev.type)
+        if handler is None or (extension is not None and extension not in st.extensions):
             return self._reject(ev, day, Reject(MALFORMED, f"unknown entry type {ev.type!r}"[:200]))
         try:
             handler(st, ev, day)
@@ -112,6 +114,7 @@ class Engine:
         st.started = True
         st.epoch = body["epoch"]
         st.charter = body.get("charter")
+        st.extensions = declared_extensions(body)
         st.cast = {role: dict(body[role]) for role in ("governors", "actors", "monitors")}
         st.keys_used = {vkey: name for members in st.cast.values() for name, vkey in members.items()}
         day = t.day_of(ev.time, st.epoch)
@@ -145,6 +148,10 @@ class Engine:
     @property
     def last_index(self) -> int:
         return self.st.last_index
+
+    def projected(self, as_of: int) -> bool:
+        """Whether the state as of ``as_of`` is a projection: a day after the last entry's day (D2)."""
+        return as_of > self.st.day
 
     def at(self, as_of: int | None = None) -> "Engine":
         """An engine whose start-of-day effects are applied through ``as_of`` (self, or a projected copy)."""
@@ -190,7 +197,7 @@ class Engine:
 
     @classmethod
     def restore(cls, data: bytes) -> "Engine":
-        value = canonical.loads(data)
+        value = parse_canonical(data)
         if not isinstance(value, dict) or value.get("format") != SNAPSHOT_FORMAT or set(value) != {"format", "state"}:
             raise MalformedError("not a pactlog rules-engine snapshot", hint="take it with Engine.snapshot()",
                                  reason="bad_snapshot")

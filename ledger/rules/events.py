@@ -29,6 +29,15 @@ WITHDRAW = "WITHDRAW"
 SELF_REPORT = "SELF_REPORT"
 AUDIT = "AUDIT"
 INCIDENT = "INCIDENT"
+# Seed mechanisms beyond RS-1: recognised only when the genesis declares their extension.
+EVIDENCE = "EVIDENCE"
+EVIDENCE_CHECK = "EVIDENCE_CHECK"
+REVEAL = "REVEAL"
+EXIT = "EXIT"
+WHISTLE = "WHISTLE"
+WHISTLE_REVEAL = "WHISTLE_REVEAL"
+EXTENSION_TYPES = {EVIDENCE: "evidence", EVIDENCE_CHECK: "evidence", REVEAL: "evidence", EXIT: "coalition",
+                   WHISTLE: "whistleblower", WHISTLE_REVEAL: "whistleblower"}
 
 ENTRY_TYPES = (
     GENESIS, APPROVE, CONFLICT, ROTATE_KEY, CLAIM, VERIFY, TRANSFER, RETIRE, COMMIT, ATTEST,

@@ -24,7 +24,9 @@ from ledger.rules.flags import divergent_in_window, hugging_metrics
 from ledger.rules.liability import incident_key
 from ledger.rules.params import LEVEL_CAP
 from ledger.rules.sanctions import counted_breaches, stayed
-from ledger.rules.view import actor_view, claim_view, commitment_view, monitor_view, pact_view
+from ledger.rules.view import (
+    actor_view, claim_view, commitment_view, evidence_view, flags_view, monitor_view, pact_view,
+)
 
 BALANCE_FIELDS = ("liquid", "locked", "retired", "fines")
 
@@ -167,7 +169,7 @@ def _flags(st, day: int, name: str) -> dict:
     params = st.params(day)
     hugging = hugging_metrics(st, name, day)
     start, count = divergent_in_window(st, name, day)
-    value = {"hugging": hugging, "divergence": count >= params["DIVERGENCE_MIN"]}
+    value = flags_view(st, name, day)
     out = _base(st, day, ["flags", name], value, ["R11"])
     version = _version(st, day)
     for metric in hugging:
@@ -177,7 +179,31 @@ def _flags(st, day: int, name: str) -> dict:
         days, indices = st.divergent[name]
         for rday, index in zip(days[start:], indices[start:]):
             out["determining"].append(_cite(index, rday, "R11", _version(st, rday), "divergent audit"))
+    if value.get("capability_jump"):
+        days, indices, metrics = st.jumps[name]
+        lowest = day - params["JUMP_WINDOW"] + 1
+        for jday, index, metric in zip(days, indices, metrics):
+            if jday >= lowest:
+                out["determining"].append(_cite(index, jday, "X-JUMP", _version(st, jday), f"capability jump in {metric}"))
+    if value.get("whistle"):
+        for ident in st.whistled[name]:
+            report = st.whistles[ident]
+            if report["day"] >= day - params["WHISTLE_WINDOW"] + 1 and report["status"] != "VOID":
+                out["determining"].append(_cite(report["index"], report["day"], "X-WHISTLE", _version(st, report["day"]),
+                                                f"whistleblower report {ident!r} relayed by {report['ombud']}"))
     out["not_counted"] = _not_counted(st, f"flags:{name}")
+    return out
+
+
+def _evidence(st, day: int, ident: str) -> dict:
+    record = _need(st.evidence, ident, "evidence")
+    out = _base(st, day, ["evidence", ident], evidence_view(record), ["X-EVIDENCE"])
+    cites = [(record["index"], record["day"], f"{record['actor']} commits to evidence ({record['label']})")]
+    cites += [(index, cday, f"{monitor}: seen and matches") for monitor, (index, cday) in record["checks"].items()]
+    if record["revealed_index"] is not None:
+        cites.append((record["revealed_index"], record["revealed_day"], "revealed; matches the commitment"))
+    out["determining"] = [_cite(i, d, "X-EVIDENCE", _version(st, d), w) for i, d, w in sorted(cites)]
+    out["not_counted"] = _not_counted(st, f"evidence:{ident}")
     return out
 
 
@@ -285,12 +311,15 @@ def _entry(st, day: int, index) -> dict:
     code, sub = (st.ineffective[at][1], st.ineffective[at][2]) if found else (None, None)
     out = _base(st, day, ["entry", index], {"effective": not found, "code": code, "sub": sub}, ["R1"])
     if found:
-        out["not_counted"] = [r for r in _not_counted(st, "entry") if r["index"] == index]
+        records = st.prov_rej.get("entry", [])
+        at = bisect_left(records, [index])        # indices ascend: one lookup, not a scan
+        out["not_counted"] = [{"index": r[0], "code": r[1], "sub": r[2], "detail": r[3]}
+                              for r in records[at:at + 1] if r[0] == index]
     return out
 
 
 _BUILDERS = {
     "balance": _balance, "fines": _fines, "system": _system, "level": _level, "access": _access,
     "flags": _flags, "leaderboard": _leaderboard, "commitment": _commitment, "claim": _claim,
-    "pact": _pact, "incident": _incident, "monitor": _monitor, "entry": _entry,
+    "pact": _pact, "incident": _incident, "monitor": _monitor, "entry": _entry, "evidence": _evidence,
 }

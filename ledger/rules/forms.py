@@ -8,11 +8,15 @@ Amount ranges (>= 1) are not form: they are INVALID_AMOUNT, checked after the ro
 
 from __future__ import annotations
 
+import re
+
 from ledger.rules import events as t
 from ledger.rules.params import changes_problem, is_int
 from ledger.rules.reasons import malformed
 
-STR, INT, NAT, ACTOR, MONITOR, NAME, KEY, VERDICT, PCT, MEMBERS = range(10)
+STR, INT, NAT, ACTOR, MONITOR, NAME, KEY, VERDICT, PCT, MEMBERS, DIGEST = range(11)
+
+_DIGEST = re.compile("[0-9a-f]{64}")
 
 VERDICTS = ("FULFILLED", "BREACHED")
 DECISIONS = ("UPHOLD", "OVERTURN")
@@ -38,6 +42,13 @@ SCHEMAS: dict[str, tuple[tuple, tuple]] = {
     t.SELF_REPORT: ((("actor", ACTOR), ("metric", STR), ("value", NAT)), ()),
     t.AUDIT: ((("actor", ACTOR), ("metric", STR), ("value", NAT)), ()),
     t.INCIDENT: ((("pact", STR), ("id", STR), ("actor", ACTOR), ("damages", INT)), ()),
+    # Seed mechanisms beyond RS-1 (recognised only when the genesis declares their extension).
+    t.EVIDENCE: ((("actor", ACTOR), ("id", STR), ("digest", DIGEST), ("label", STR)), ()),
+    t.EVIDENCE_CHECK: ((("evidence", STR),), ()),
+    t.REVEAL: ((("evidence", STR), ("content", STR)), ()),
+    t.EXIT: ((("name", NAME),), ()),
+    t.WHISTLE: ((("id", STR), ("about", ACTOR), ("evidence", DIGEST), ("reporter", DIGEST)), ()),
+    t.WHISTLE_REVEAL: ((("whistle", STR), ("reporter", NAME), ("salt", STR), ("content", STR)), ()),
 }
 
 PROPOSAL_SCHEMAS: dict[str, tuple] = {
@@ -46,6 +57,12 @@ PROPOSAL_SCHEMAS: dict[str, tuple] = {
     "DECIDE": (("commitment", STR), ("decision", STR)),
     "ADOPT": (("version", INT), ("effective_day", INT), ("changes", STR)),
     "ROTATE_KEY": (("name", NAME), ("new_key", KEY)),
+}
+
+EXTENSION_ACTIONS = {
+    "ADMIT": ("coalition", (("role", STR), ("name", STR), ("key", KEY))),
+    "SET_GOVERNORS": ("coalition", (("governors", STR),)),
+    "OMBUD": ("whistleblower", (("monitor", MONITOR),)),
 }
 
 
@@ -93,6 +110,8 @@ def _check_value(value, kind: int, name: str, st) -> None:
         ok = isinstance(value, str) and value != ""
     elif kind == VERDICT:
         ok = value in VERDICTS
+    elif kind == DIGEST:
+        ok = isinstance(value, str) and _DIGEST.fullmatch(value) is not None
     elif kind == PCT:
         ok = is_int(value) and 0 <= value <= 100
     else:  # MEMBERS: a non-empty map of declared actors to weights >= 1 (C18)
@@ -107,6 +126,7 @@ _KIND_TEXT = {
     MONITOR: "a declared monitor", NAME: "a name of the cast", KEY: "a non-empty key string",
     VERDICT: "FULFILLED or BREACHED", PCT: "an integer 0..100",
     MEMBERS: "a non-empty map of declared actors to integer weights >= 1",
+    DIGEST: "64 lowercase hex digits (a SHA-256)",
 }
 
 
@@ -117,9 +137,11 @@ def check_proposal(body, st) -> dict:
     if not isinstance(proposal, dict):
         raise malformed("proposal must be an object")
     action = proposal.get("action")
-    if not isinstance(action, str) or action not in PROPOSAL_SCHEMAS:
-        raise malformed(f"unknown proposal action {action!r}"[:200])
-    fields = PROPOSAL_SCHEMAS[action]
+    extension, fields = EXTENSION_ACTIONS.get(action, (None, None)) if isinstance(action, str) else (None, None)
+    if extension is None or extension not in st.extensions:
+        if not isinstance(action, str) or action not in PROPOSAL_SCHEMAS:
+            raise malformed(f"unknown proposal action {action!r}"[:200])
+        fields = PROPOSAL_SCHEMAS[action]
     _check_fields(proposal, (("action", None),) + fields, (("nonce", None),), "proposal")
     if "nonce" in proposal and not isinstance(proposal["nonce"], str):
         raise malformed("nonce must be a string")
@@ -128,12 +150,16 @@ def check_proposal(body, st) -> dict:
             raise malformed("commitment must be a string")
         if proposal["decision"] not in DECISIONS:
             raise malformed(f"decision must be UPHOLD or OVERTURN, not {proposal['decision']!r}"[:200])
+    elif extension == "coalition":
+        from ledger.rules.coalition import check_proposal_terms
+
+        check_proposal_terms(proposal, st)
     elif action == "ADOPT":
         if not is_int(proposal["version"]) or proposal["version"] < 1:
             raise malformed("version must be an integer >= 1")
         if not is_int(proposal["effective_day"]) or proposal["effective_day"] < 0:
             raise malformed("effective_day must be an integer >= 0")
-        problem = changes_problem(proposal["changes"], len(st.cast["governors"]))
+        problem = changes_problem(proposal["changes"], len(st.cast["governors"]), st.extensions)
         if problem:
             raise malformed(problem)
     else:

@@ -12,13 +12,14 @@ An invalid genesis rejects the log as a whole: nothing is derived from it.
 from __future__ import annotations
 
 from ledger.errors import MalformedError
-from ledger.rules.params import RS1_DEFAULTS, apply_changes, changes_problem, is_int
+from ledger.rules.params import EXTENSIONS, apply_changes, changes_problem, defaults, is_int
 
 SYSTEM_ACCOUNTS = ("BUFFER", "VICTIM")
 ROLES = ("governors", "actors", "monitors")
 _FIELDS = {"epoch", "governors", "actors", "monitors", "ruleset"}
 _OPTIONAL = {"charter"}
 _RULESET_FIELDS = {"version", "effective_day", "changes"}
+_RULESET_OPTIONAL = {"extensions"}
 
 
 def genesis_problem(body) -> str | None:
@@ -54,13 +55,32 @@ def genesis_problem(body) -> str | None:
             seen_names.add(name)
             seen_keys.add(vkey)
     ruleset = body["ruleset"]
-    if not isinstance(ruleset, dict) or set(ruleset) != _RULESET_FIELDS:
-        return "ruleset must be exactly {version, effective_day, changes}"
+    if not isinstance(ruleset, dict) or not _RULESET_FIELDS <= set(ruleset) <= _RULESET_FIELDS | _RULESET_OPTIONAL:
+        return "ruleset must be exactly {version, effective_day, changes} and optionally extensions"
+    problem = _extensions_problem(ruleset.get("extensions", []))
+    if problem:
+        return problem
     if not is_int(ruleset["version"]) or ruleset["version"] != 1:
         return "the genesis ruleset must be version 1"
     if not is_int(ruleset["effective_day"]) or ruleset["effective_day"] != 0:
         return "the genesis ruleset must take effect on day 0"
-    return changes_problem(ruleset["changes"], len(body["governors"]))
+    return changes_problem(ruleset["changes"], len(body["governors"]), declared_extensions(body))
+
+
+def _extensions_problem(names) -> str | None:
+    if not isinstance(names, list) or any(not isinstance(n, str) for n in names):
+        return "extensions must be a list of names"
+    if names != sorted(set(names)):
+        return "extensions must be sorted and distinct"
+    unknown = [n for n in names if n not in EXTENSIONS]
+    if unknown:
+        return f"unknown extension {unknown[0]!r} (known: {', '.join(EXTENSIONS)})"
+    return None
+
+
+def declared_extensions(body: dict) -> list[str]:
+    """The seed mechanisms a (valid) genesis body switches on; [] is plain RS-1."""
+    return list(body["ruleset"].get("extensions", []))
 
 
 def require_valid_genesis(body) -> None:
@@ -72,4 +92,4 @@ def require_valid_genesis(body) -> None:
 
 def version_one(body: dict) -> dict:
     """The complete parameter map of version 1 declared by a valid genesis body."""
-    return apply_changes(RS1_DEFAULTS, body["ruleset"]["changes"])
+    return apply_changes(defaults(declared_extensions(body)), body["ruleset"]["changes"])

@@ -9,8 +9,10 @@ Either way the proposal is closed; later approvals are CLOSED.
 
 from __future__ import annotations
 
+import json
+
 from ledger.canonical import dumps as canonical_dumps
-from ledger.rules import forms, monitors
+from ledger.rules import coalition, forms, monitors
 from ledger.rules.commitments import decide
 from ledger.rules.events import CONFLICT, ROTATE_KEY
 from ledger.rules.params import apply_changes
@@ -26,13 +28,16 @@ def proposal_key(proposal: dict) -> str:
 
 def on_approve(st, ev, day: int) -> None:
     proposal = forms.check_proposal(ev.body, st)
-    approvers = governor_signers(st, ev)
+    if proposal["action"] == "SET_GOVERNORS":
+        approvers = coalition.approvers_of_governor_set(st, ev, proposal)
+    else:
+        approvers = governor_signers(st, ev)
     key = proposal_key(proposal)
     record = st.proposals.get(key)
     if record is not None and record["status"] != "OPEN":
         raise Reject(CLOSED, f"the proposal is already {record['status']}")
     if record is None:
-        record = {"proposal": proposal, "first_index": ev.index, "approvals": {},
+        record = {"proposal": json.loads(key), "first_index": ev.index, "approvals": {},   # a copy, not the body
                   "status": "OPEN", "closed_index": None, "closed_day": None, "reason": None}
     approvals = record["approvals"]
     new = [name for name in approvers if name not in approvals]
@@ -41,7 +46,7 @@ def on_approve(st, ev, day: int) -> None:
     st.proposals[key] = record
     for name in new:
         approvals[name] = ev.index
-    if len(approvals) < st.params(day)["GOV_QUORUM"]:
+    if not _ready(st, proposal, approvals, day):
         return
     record["closed_index"] = ev.index
     record["closed_day"] = day
@@ -54,6 +59,15 @@ def on_approve(st, ev, day: int) -> None:
     record["status"] = "ADOPTED"
 
 
+def _ready(st, proposal: dict, approvals: dict, day: int) -> bool:
+    """Quorum reached: GOV_QUORUM approvals by current governors (and, for a new governor set,
+    an approval by every newcomer)."""
+    if proposal["action"] == "SET_GOVERNORS":
+        return coalition.governor_set_ready(st, proposal, approvals, day)
+    governors = st.cast["governors"]
+    return sum(1 for name in approvals if name in governors) >= st.params(day)["GOV_QUORUM"]
+
+
 def _carry_out(st, proposal: dict, day: int, index: int) -> None:
     action = proposal["action"]
     if action == "ACCREDIT":
@@ -64,8 +78,14 @@ def _carry_out(st, proposal: dict, day: int, index: int) -> None:
         decide(st, proposal, day, index)
     elif action == "ADOPT":
         _adopt(st, proposal, day, index)
-    else:  # ROTATE_KEY by governor quorum (a lost key)
+    elif action == "ROTATE_KEY":  # by governor quorum (a lost key)
         _rotate(st, proposal["name"], proposal["new_key"], index)
+    elif action == "ADMIT":
+        coalition.admit(st, proposal, day, index)
+    elif action == "OMBUD":
+        st.ombuds.setdefault(proposal["monitor"], index)
+    else:
+        coalition.set_governors(st, proposal, day, index)
 
 
 def _adopt(st, proposal: dict, day: int, index: int) -> None:

@@ -27,6 +27,16 @@ RS1_DEFAULTS: dict = {
 }
 """RS-1 version 1 (the parameter table of the reference ruleset)."""
 
+EXTENSIONS = ("capability_jump", "coalition", "evidence", "metric_sunset", "whistleblower")
+"""pactlog's seed mechanisms beyond RS-1 (specs/rules-rs1.md, section 13).  A genesis declares
+the ones its coalition uses; a log that declares none is interpreted exactly as RS-1."""
+
+EXTENSION_PARAMS = {
+    "capability_jump": {"JUMP_PCT": 50, "JUMP_WINDOW": 30},
+    "whistleblower": {"WHISTLE_WINDOW": 30},
+}
+"""Parameters (with their version-1 defaults) that a declared extension adds to the table."""
+
 LEVEL_CAP = 3
 """The sanction level cap; fixed by RS-1, not a parameter."""
 
@@ -48,6 +58,9 @@ _MINIMUM = {
     "DIVERGENCE_PCT": 0,
     "DIVERGENCE_WINDOW": 1,
     "DIVERGENCE_MIN": 1,
+    "JUMP_PCT": 0,
+    "JUMP_WINDOW": 1,
+    "WHISTLE_WINDOW": 0,
 }
 
 
@@ -56,18 +69,35 @@ def is_int(value) -> bool:
     return type(value) is int
 
 
-def changes_problem(changes, governor_count: int) -> str | None:
+def allowed_keys(extensions) -> set[str]:
+    """The parameter keys a coalition with these declared extensions may set."""
+    keys = set(RS1_DEFAULTS)
+    for name in extensions:
+        keys.update(EXTENSION_PARAMS.get(name, ()))
+    return keys
+
+
+def defaults(extensions) -> dict:
+    """Version 1 before the genesis changes: RS-1's table plus the declared extensions' defaults."""
+    table = dict(RS1_DEFAULTS)
+    for name in extensions:
+        table.update(EXTENSION_PARAMS.get(name, {}))
+    return table
+
+
+def changes_problem(changes, governor_count: int, extensions=()) -> str | None:
     """Why ``changes`` is not a valid parameter-change map (C6), or None if it is."""
     if not isinstance(changes, dict):
         return "parameter changes must be an object"
+    allowed = allowed_keys(extensions)
     for key, value in changes.items():
+        if key not in allowed:
+            return f"unknown parameter {key!r}"
         if key == "METRICS":
             problem = _metrics_problem(value)
             if problem:
                 return problem
             continue
-        if key not in _MINIMUM:
-            return f"unknown parameter {key!r}"
         if not is_int(value):
             return f"parameter {key} must be an integer"
         if value < _MINIMUM[key]:

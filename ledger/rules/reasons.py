@@ -1,7 +1,8 @@
 """Reason codes: why an entry is ineffective (D6), and the engine's per-entry outcome.
 
-The names are RS-1's (R1-R12 and the clarifications' list) plus two of pactlog's
-own (KEY_IN_USE for key rotation, LOG_REJECTED after an invalid genesis).  Only
+The names are RS-1's (R1-R12 and the clarifications' list) plus pactlog's own:
+KEY_IN_USE (key rotation), LOG_REJECTED (after an invalid genesis) and the codes of
+the seed mechanisms beyond RS-1, which a plain RS-1 log never produces.  Only
 MONITOR_NOT_COUNTING has sub-causes in the canonical state; every code may carry a
 free-text ``detail`` that explanations show but the state digest does not cover.
 """
@@ -38,6 +39,10 @@ PACT_NOT_ACTIVE = "PACT_NOT_ACTIVE"
 UNKNOWN_METRIC = "UNKNOWN_METRIC"
 KEY_IN_USE = "KEY_IN_USE"
 LOG_REJECTED = "LOG_REJECTED"
+# Seed mechanisms beyond RS-1 (section 13 of the spec).
+METRIC_RETIRED = "METRIC_RETIRED"
+REVEAL_MISMATCH = "REVEAL_MISMATCH"
+QUORUM_UNREACHABLE = "QUORUM_UNREACHABLE"
 
 # Sub-causes of MONITOR_NOT_COUNTING (R3, C7).
 NOT_ACCREDITED = "NOT_ACCREDITED"
@@ -50,7 +55,8 @@ ALL_CODES = (
     MONITOR_NOT_COUNTING, DUPLICATE_MONITOR, VERSION_GAP, RETROACTIVE, SUSPENDED, INSUFFICIENT_FUNDS,
     INVALID_DEADLINE, NOT_BREACHED, ALREADY_APPEALED, APPEAL_WINDOW_CLOSED, NOT_APPEALED,
     DECISION_WINDOW_CLOSED, NOT_MEMBER, PACT_CLOSED, ALREADY_JOINED, NOT_JOINED, PACT_BINDING,
-    PACT_NOT_ACTIVE, UNKNOWN_METRIC, KEY_IN_USE, LOG_REJECTED,
+    PACT_NOT_ACTIVE, UNKNOWN_METRIC, KEY_IN_USE, LOG_REJECTED, METRIC_RETIRED, REVEAL_MISMATCH,
+    QUORUM_UNREACHABLE,
 )
 
 

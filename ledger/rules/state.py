@@ -19,7 +19,8 @@ PERSISTED = (
     "rejected", "started", "epoch", "charter", "cast", "keys_used", "rotations", "versions",
     "day", "last_index", "acct", "sys", "terms", "conflicts", "claims", "commitments", "breaches",
     "board", "pacts", "incidents", "proposals", "reports", "divergent", "heap", "sched",
-    "ineffective", "track", "prov_acct", "prov_rej",
+    "ineffective", "track", "prov_acct", "prov_rej", "extensions", "jumps", "evidence", "exited",
+    "ombuds", "whistles", "whistled",
 )
 
 ROLE_OF_LIST = {"governors": "governor", "actors": "actor", "monitors": "monitor"}
@@ -58,6 +59,14 @@ class State:
         self.track = track            # record provenance for explanations
         self.prov_acct = {}           # account -> [[index, day, rule, version, field, delta, subject, creator]]
         self.prov_rej = {}            # subject key -> [[index, code, sub, detail]]
+        # Seed mechanisms beyond RS-1 (empty unless the genesis declares them).
+        self.extensions = []          # declared extension names, sorted
+        self.jumps = {}               # actor -> [[days], [indices], [metrics]] of capability jumps
+        self.evidence = {}            # evidence id -> record (hash commitments, checks, reveal)
+        self.exited = {}              # name -> index of its EXIT entry
+        self.ombuds = {}              # monitor -> index of the approval designating it ombud
+        self.whistles = {}            # whistle id -> relayed whistleblower report
+        self.whistled = {}            # actor -> [whistle ids about it] in log order
         self.rebuild_caches()
 
     # --- persistence -------------------------------------------------------------------------
@@ -78,8 +87,9 @@ class State:
         self.role = {}
         for role, members in self.cast.items():
             for name, vkey in members.items():
-                self.key_owner[vkey] = name
                 self.role[name] = ROLE_OF_LIST[role]
+                if name not in self.exited:        # an exited member can no longer sign
+                    self.key_owner[vkey] = name
         self.effective_days = [v["effective_day"] for v in self.versions]
         self._param_day = None
         self._param_version = None
@@ -113,8 +123,9 @@ class State:
         role = self.role[name] + "s"
         old = self.cast[role][name]
         self.cast[role][name] = vkey
-        del self.key_owner[old]
-        self.key_owner[vkey] = name
+        self.key_owner.pop(old, None)
+        if name not in self.exited:        # an exited member stays unable to sign
+            self.key_owner[vkey] = name
         self.keys_used[vkey] = name
         self.rotations.append([index, name, old, vkey])
 

@@ -26,6 +26,10 @@ _BY_FIELD = {
     t.AUDIT: [("flags", "actor")],
     t.CONFLICT: [("monitor", "monitor")],
     t.ROTATE_KEY: [("key", "name")],
+    t.EVIDENCE: [("evidence", "id")],
+    t.EVIDENCE_CHECK: [("evidence", "evidence")],
+    t.REVEAL: [("evidence", "evidence")],
+    t.WHISTLE: [("flags", "about")],
 }
 
 

@@ -9,10 +9,11 @@ ruleset in force) and leaves out bookkeeping that is not a derived fact
 
 from __future__ import annotations
 
-from ledger.rules.flags import divergence, hugging_metrics
+from ledger.rules.flags import divergence, hugging_metrics, jump_metrics
 from ledger.rules.pacts import TERMS, status_on
 from ledger.rules.params import LEVEL_CAP
 from ledger.rules.sanctions import appeal_status, level, stayed
+from ledger.rules.whistle import whistle_flag
 
 FORMAT = "pactlog-rules-state/1"
 
@@ -21,7 +22,7 @@ def state_view(st, day: int) -> dict:
     if st.rejected is not None:
         return {"format": FORMAT, "rejected": {"index": st.rejected["index"], "reason": st.rejected["code"]}}
     params = st.params(day)
-    return {
+    view = {
         "format": FORMAT,
         "as_of": day,
         "through_index": st.last_index,
@@ -44,6 +45,28 @@ def state_view(st, day: int) -> dict:
         "proposals": [proposal_view(p) for p in sorted(st.proposals.values(), key=lambda p: p["first_index"])],
         "ineffective": st.ineffective,
     }
+    if st.extensions:        # absent for plain RS-1, so its canonical state is exactly RS-1's
+        view["ruleset"]["extensions"] = st.extensions
+        if "coalition" in st.extensions:
+            view["exited"] = st.exited
+        if "whistleblower" in st.extensions:
+            view["ombuds"] = st.ombuds
+            view["whistles"] = {ident: {k: r[k] for k in ("about", "ombud", "evidence", "reporter", "index", "day",
+                                                           "status", "revealed_index")}
+                                for ident, r in st.whistles.items()}
+        if "evidence" in st.extensions:
+            view["evidence"] = {ident: evidence_view(record) for ident, record in st.evidence.items()}
+    return view
+
+
+def evidence_view(record: dict) -> dict:
+    return {
+        "actor": record["actor"], "digest": record["digest"], "label": record["label"], "index": record["index"],
+        "day": record["day"], "checks": {m: {"index": c[0], "day": c[1]} for m, c in record["checks"].items()},
+        "status": ("REVEALED" if record["revealed_index"] is not None
+                   else "CONFIRMED" if record["confirmed_index"] is not None else "COMMITTED"),
+        "confirmed_index": record["confirmed_index"], "revealed_index": record["revealed_index"],
+    }
 
 
 def actor_view(st, name: str, day: int, params: dict) -> dict:
@@ -61,12 +84,21 @@ def actor_view(st, name: str, day: int, params: dict) -> dict:
         "level": lvl,
         "suspended": lvl >= LEVEL_CAP,
         "access": lvl <= LEVEL_CAP - 1 and holdings >= params["ACCESS_MIN"],
-        "flags": {"hugging": hugging_metrics(st, name, day), "divergence": divergence(st, name, day)},
+        "flags": flags_view(st, name, day),
         "leaderboard": {
             "fulfilled": fulfilled, "breached": breached, "voided": voided,
             "kept": 100 * fulfilled // resolved if resolved else None,
         },
     }
+
+
+def flags_view(st, name: str, day: int) -> dict:
+    flags = {"hugging": hugging_metrics(st, name, day), "divergence": divergence(st, name, day)}
+    if "capability_jump" in st.extensions:
+        flags["capability_jump"] = jump_metrics(st, name, day)
+    if "whistleblower" in st.extensions:
+        flags["whistle"] = whistle_flag(st, name, day)
+    return flags
 
 
 def monitor_view(st, name: str, day: int) -> dict:
@@ -80,7 +112,7 @@ def monitor_view(st, name: str, day: int) -> dict:
 
 def claim_view(claim: dict) -> dict:
     return {
-        "actor": claim["actor"], "amount": claim["amount"], "index": claim["index"],
+        "actor": claim["actor"], "amount": claim["amount"], "index": claim["index"], "day": claim["day"],
         "status": "PENDING" if claim["issued"] is None else "ISSUED",
         "verifiers": {m: {"amount": v[0], "index": v[1], "day": v[2]} for m, v in claim["verifiers"].items()},
         "issued": claim["issued"],
@@ -91,7 +123,7 @@ def commitment_view(c: dict, day: int) -> dict:
     appeal = c["appeal"]
     fine = c["fine"]
     return {
-        "actor": c["actor"], "deadline": c["deadline"], "index": c["index"], "status": c["status"],
+        "actor": c["actor"], "deadline": c["deadline"], "index": c["index"], "day": c["day"], "status": c["status"],
         "resolved_day": c["resolved_day"], "resolved_index": c["resolved_index"],
         "attestations": {verdict: {m: {"index": a[0], "day": a[1]} for m, a in tally.items()}
                          for verdict, tally in c["tally"].items()},
@@ -108,7 +140,7 @@ def commitment_view(c: dict, day: int) -> dict:
 def pact_view(pact: dict, day: int) -> dict:
     view = {name: pact[name] for name in TERMS}
     view.update({
-        "sponsor": pact["sponsor"], "index": pact["index"], "status": status_on(pact, day),
+        "sponsor": pact["sponsor"], "index": pact["index"], "day": pact["day"], "status": status_on(pact, day),
         "escrow": pact["escrow"], "joined": pact["joined"], "trigger_day": pact["trigger_day"],
         "trigger_index": pact["trigger_index"], "active_from": pact["active_from"],
         "failed_day": pact["failed_day"],

@@ -27,7 +27,7 @@ class Log:
     """A coalition log under construction; ``events`` starts with its genesis entry."""
 
     def __init__(self, governors=("G1", "G2", "G3"), actors=("A", "B", "C", "D"),
-                 monitors=("M1", "M2", "M3", "M4", "M5"), changes=None, genesis_day: int = 0):
+                 monitors=("M1", "M2", "M3", "M4", "M5"), changes=None, genesis_day: int = 0, extensions=None):
         self.keys = {name: fake_vkey(name) for name in (*governors, *actors, *monitors)}
         self.genesis_body = {
             "epoch": EPOCH,
@@ -36,6 +36,8 @@ class Log:
             "monitors": {m: self.keys[m] for m in monitors},
             "ruleset": {"version": 1, "effective_day": 0, "changes": dict(changes or {})},
         }
+        if extensions is not None:
+            self.genesis_body["ruleset"]["extensions"] = sorted(extensions)
         self.events: list[Event] = [Event(0, at(genesis_day, 0), "GENESIS", (self.keys[governors[0]],), self.genesis_body)]
 
     # --- generic ------------------------------------------------------------------------------
@@ -71,8 +73,9 @@ class Log:
 
     # --- governance ---------------------------------------------------------------------------
 
-    def approve(self, day, governors, **proposal) -> int:
-        return self.add(day, "APPROVE", governors, {"proposal": proposal})
+    def approve(self, day, by, **proposal) -> int:
+        """An APPROVE of ``proposal`` signed by ``by`` (a name or a tuple of names)."""
+        return self.add(day, "APPROVE", by, {"proposal": proposal})
 
     def adopt2(self, day, action, g=("G1", "G2"), **fields) -> tuple[int, int]:
         """Two approvals by two governors in two entries (the second adopts)."""
