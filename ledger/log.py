@@ -28,6 +28,7 @@ from .store import STRIPE, STRIPE_BYTES, Store, hash_prefix, node_from_stripes
 DEFAULT_MAX_SKEW = 300  # seconds an entry's time may run ahead of the log's clock
 DEFAULT_BATCH = 1000  # entries per transaction in bulk appends
 STRIPE_CACHE_LIMIT = 4096  # stripes kept for proofs (at most 8 MiB)
+STRIPE_CACHE_MIN_LEVEL = 6  # stripes of lower levels are read each time they are needed
 
 Clock = Callable[[], float]
 Progress = Callable[[int], None]
@@ -124,9 +125,12 @@ class Log:
                 missing.append(node)
         if missing:
             blobs = self.store.stripes((level, index // STRIPE) for level, index in missing)
-            if len(cache) + len(blobs) > STRIPE_CACHE_LIMIT:
+            # Keep only the upper levels: every proof shares them, while a low-level stripe is
+            # rarely asked for twice. 4,096 upper stripes cover a tree of about 8 million entries.
+            upper = {key: blob for key, blob in blobs.items() if key[0] >= STRIPE_CACHE_MIN_LEVEL}
+            if len(cache) + len(upper) > STRIPE_CACHE_LIMIT:
                 cache.clear()
-            cache.update(blobs)
+            cache.update(upper)
             for node in missing:
                 found[node] = node_from_stripes(blobs, node)
         return found
