@@ -262,7 +262,7 @@ def test_usage_errors_exit_2(run):
 
 
 def test_demo_runs_every_step(run, tmp_path):
-    result = run.json("demo", "--dir", str(tmp_path / "demo"))
+    result = run.json("demo", "--core", "--dir", str(tmp_path / "demo"))
     steps = result["steps"]
     assert [s["exit_code"] for s in steps] == [0] * len(steps)
     verified = [s for s in steps if s["command"][1] == "verify"]
