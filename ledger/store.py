@@ -387,3 +387,239 @@ def _release_writer_lock(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+# =============================================================================================
+# Derived state: the rules engine's cache beside the log (ledger/derived.py, specs/derived-state.md)
+#
+# Everything below is a cache that ``ledger.derived`` rebuilds from the log whenever it is missing
+# or out of date; nothing above this line reads it, and the log's own tables are never written
+# here. The tables are created lazily (CREATE TABLE IF NOT EXISTS) by the first process that may
+# write them, so databases made before they existed keep working unchanged.
+#
+# Writers of the cache take their own lock, ``<db>.derived.lock`` (not the log's writer lock), so
+# deriving state never blocks an append and an append never waits for a rebuild. A process that
+# cannot take it (another process is updating the cache) or cannot write the file gets a read-only
+# ``DerivedTables`` and computes what the cache lacks in memory.
+# =============================================================================================
+
+DERIVED_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS derived_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+    # One row per (kind, owner, name) and day on which its small view changed; a query as of day T
+    # reads the row with the greatest day <= T: one b-tree seek.
+    "CREATE TABLE IF NOT EXISTS derived_views (kind TEXT NOT NULL, owner TEXT NOT NULL, name TEXT NOT NULL, "
+    "day INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (kind, owner, name, day)) WITHOUT ROWID",
+    # Engine snapshots (zlib-compressed Engine.snapshot()) after the first ``size`` entries, whose
+    # engine day is ``day``; ``tip`` = 1 for the one snapshot at the end of the last sync.
+    "CREATE TABLE IF NOT EXISTS derived_snapshots (size INTEGER PRIMARY KEY, day INTEGER NOT NULL, "
+    "tip INTEGER NOT NULL, data BLOB NOT NULL)",
+    # Memoised state digests: the digest as of ``day`` computed from the first ``size`` entries.
+    "CREATE TABLE IF NOT EXISTS derived_digests (day INTEGER PRIMARY KEY, size INTEGER NOT NULL, "
+    "digest TEXT NOT NULL)",
+)
+DERIVED_TABLES = ("derived_meta", "derived_views", "derived_snapshots", "derived_digests")
+
+ViewRow = tuple[str, str, str, int, str]  # kind, owner, name, day, data
+
+
+class DerivedTables:
+    """The derived-state tables of one log database, with their own connection and lock.
+
+    Open with :meth:`open`; ``writable`` says whether this process may update them (it holds
+    ``<db>.derived.lock`` and the file is writable); ``read_only_reason`` says why not."""
+
+    def __init__(self, path: str, conn: sqlite3.Connection, lock_fd: int | None, reason: str | None):
+        self.path = path
+        self._conn = conn
+        self._lock_fd = lock_fd
+        self.writable = lock_fd is not None
+        self.read_only_reason = reason
+
+    @classmethod
+    def open(cls, path: str, *, write: bool = True) -> "DerivedTables":
+        """Open for writing when possible (the derived lock is free and the file writable), else
+        read-only. Never raises because another process is busy."""
+        if not os.path.exists(path):
+            raise NotFound(f"no log database at {path}", hint="run `pactlog init` or pass the right --db")
+        reason = "not requested" if not write else None
+        lock_fd = None
+        if write:
+            lock_fd, reason = _try_derived_lock(path)
+        if lock_fd is not None:
+            conn = None
+            try:
+                conn = _connect(path, readonly=False)
+                conn.execute("PRAGMA synchronous=NORMAL")  # a cache: consistent after a crash, may lose the last sync
+                if _derived_tables_present(conn) != len(DERIVED_TABLES):
+                    conn.execute("BEGIN IMMEDIATE")
+                    for statement in DERIVED_SCHEMA:
+                        conn.execute(statement)
+                    conn.execute("DELETE FROM derived_meta")  # some table was missing: what is left is no cache
+                    conn.execute("COMMIT")
+                return cls(path, conn, lock_fd, None)
+            except (sqlite3.DatabaseError, StorageError) as exc:
+                if conn is not None:
+                    conn.close()
+                _release_writer_lock(lock_fd)
+                reason = f"the database cannot be written ({exc})"
+        return cls(path, _connect(path, readonly=True), None, reason)
+
+    def close(self) -> None:
+        try:
+            self._conn.close()
+        finally:
+            if self._lock_fd is not None:
+                _release_writer_lock(self._lock_fd)
+                self._lock_fd = None
+
+    # -- reads (each consistent on its own; group several with ``reading()``) ------------------
+
+    @contextmanager
+    def reading(self):
+        """One read transaction: every query inside sees the same committed state."""
+        try:
+            self._conn.execute("BEGIN")
+        except sqlite3.DatabaseError as exc:
+            raise _storage_error(self.path, exc) from exc
+        try:
+            yield self
+        finally:
+            self._conn.execute("COMMIT")
+
+    def _read(self, sql: str, params: Iterable = ()) -> list:
+        try:
+            return self._conn.execute(sql, tuple(params)).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):  # never created: an empty cache
+                return []
+            raise _storage_error(self.path, exc) from exc
+        except sqlite3.DatabaseError as exc:
+            raise _storage_error(self.path, exc) from exc
+
+    def meta(self) -> dict[str, str]:
+        """The cache's meta rows; {} when any derived table is missing (a cache with a table
+        dropped is no cache)."""
+        try:
+            if _derived_tables_present(self._conn) != len(DERIVED_TABLES):
+                return {}
+        except sqlite3.DatabaseError as exc:
+            raise _storage_error(self.path, exc) from exc
+        return dict(self._read("SELECT key, value FROM derived_meta"))
+
+    def view(self, kind: str, owner: str, name: str, day: int) -> tuple[int, str] | None:
+        """The latest row of (kind, owner, name) dated <= day: (day, data), or None."""
+        rows = self._read(
+            "SELECT day, data FROM derived_views WHERE kind = ? AND owner = ? AND name = ? AND day <= ? "
+            "ORDER BY day DESC LIMIT 1", (kind, owner, name, day))
+        return (rows[0][0], rows[0][1]) if rows else None
+
+    def views(self, kind: str, day: int, owner: str | None = None) -> list[tuple[str, str, int, str]]:
+        """For every (owner, name) of ``kind`` (optionally one owner) with a row dated <= day, its
+        latest such row: (owner, name, day, data), ordered by owner and name."""
+        # SQLite takes the bare columns of a max() aggregate from the row holding the maximum.
+        if owner is None:
+            sql = ("SELECT owner, name, max(day), data FROM derived_views WHERE kind = ? AND day <= ? "
+                   "GROUP BY owner, name ORDER BY owner, name")
+            params: tuple = (kind, day)
+        else:
+            sql = ("SELECT owner, name, max(day), data FROM derived_views WHERE kind = ? AND owner = ? "
+                   "AND day <= ? GROUP BY name ORDER BY name")
+            params = (kind, owner, day)
+        return [(o, n, d, data) for o, n, d, data in self._read(sql, params)]
+
+    def snapshot(self, max_day: int | None = None, max_size: int | None = None) -> tuple[int, int, bytes] | None:
+        """The snapshot with the greatest size whose day <= max_day and size <= max_size: (size, day, data)."""
+        rows = self._read(
+            "SELECT size, day, data FROM derived_snapshots WHERE day <= ? AND size <= ? ORDER BY size DESC LIMIT 1",
+            (_BIG if max_day is None else max_day, _BIG if max_size is None else max_size))
+        return (rows[0][0], rows[0][1], bytes(rows[0][2])) if rows else None
+
+    def snapshot_sizes(self) -> list[tuple[int, int, bool]]:
+        """(size, day, tip) of every stored snapshot, by size."""
+        return [(s, d, bool(t)) for s, d, t in self._read("SELECT size, day, tip FROM derived_snapshots ORDER BY size")]
+
+    def digest(self, day: int) -> tuple[int, str] | None:
+        rows = self._read("SELECT size, digest FROM derived_digests WHERE day = ?", (day,))
+        return (rows[0][0], rows[0][1]) if rows else None
+
+    # -- writes (each one transaction) ----------------------------------------------------------
+
+    @contextmanager
+    def _write(self):
+        if not self.writable:
+            raise StorageError(f"the derived state of {self.path} is open read-only ({self.read_only_reason})",
+                               reason="read_only")
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.DatabaseError as exc:
+            raise _storage_error(self.path, exc) from exc
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        else:
+            try:
+                self._conn.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:
+                raise _storage_error(self.path, exc) from exc
+
+    def save(self, *, views: Iterable[ViewRow] = (), snapshots: Iterable[tuple[int, int, bool, bytes]] = (),
+             drop_snapshots: Iterable[int] = (), drop_tips: bool = False, meta: Mapping[str, str] | None = None) -> None:
+        """Store view rows (replacing a row of the same key and day), snapshots (size, day, tip, data),
+        drop snapshots by size (and every tip first when ``drop_tips``) and update meta, atomically."""
+        try:
+            with self._write() as conn:
+                conn.executemany("INSERT OR REPLACE INTO derived_views(kind, owner, name, day, data) VALUES (?, ?, ?, ?, ?)",
+                                 list(views))
+                if drop_tips:
+                    conn.execute("DELETE FROM derived_snapshots WHERE tip = 1")
+                conn.executemany("DELETE FROM derived_snapshots WHERE size = ?", [(s,) for s in drop_snapshots])
+                conn.executemany("INSERT OR REPLACE INTO derived_snapshots(size, day, tip, data) VALUES (?, ?, ?, ?)",
+                                 [(s, d, int(t), data) for s, d, t, data in snapshots])
+                if meta:
+                    conn.executemany("INSERT OR REPLACE INTO derived_meta(key, value) VALUES (?, ?)", list(meta.items()))
+        except sqlite3.DatabaseError as exc:
+            raise _storage_error(self.path, exc) from exc
+
+    def save_digest(self, day: int, size: int, digest: str) -> None:
+        try:
+            with self._write() as conn:
+                conn.execute("INSERT OR REPLACE INTO derived_digests(day, size, digest) VALUES (?, ?, ?)",
+                             (day, size, digest))
+        except sqlite3.DatabaseError as exc:
+            raise _storage_error(self.path, exc) from exc
+
+    def clear(self, meta: Mapping[str, str]) -> None:
+        """Forget the whole cache (a rebuild starts) and set meta."""
+        try:
+            with self._write() as conn:
+                for table in DERIVED_TABLES:
+                    conn.execute(f"DELETE FROM {table}")
+                conn.executemany("INSERT INTO derived_meta(key, value) VALUES (?, ?)", list(meta.items()))
+        except sqlite3.DatabaseError as exc:
+            raise _storage_error(self.path, exc) from exc
+
+
+_BIG = 2**62
+
+
+def _derived_tables_present(conn: sqlite3.Connection) -> int:
+    marks = ",".join("?" * len(DERIVED_TABLES))
+    return conn.execute(f"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ({marks})",
+                        DERIVED_TABLES).fetchone()[0]
+
+
+def _try_derived_lock(path: str) -> tuple[int | None, str | None]:
+    """The derived-state lock without waiting: (fd, None), or (None, why not)."""
+    lock_path = path + ".derived.lock"
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        return None, f"cannot create {lock_path}: {exc.strerror}"
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None, "another process is updating the derived state"
+    return fd, None
