@@ -25,11 +25,11 @@ from ledger import entry as entries
 from ledger import keys
 from ledger.errors import InvalidInput
 from ledger.log import Log
-from ledger.rules.explain import explain
+from ledger.rules.explain import cited_indexes, explain
 from ledger.scenario import parse_scenario
 
 from .output import Output, output_options
-from .simulate import cited_indexes, explanation_lines, kept_text, run_scenario
+from .simulate import explanation_lines, kept_text, run_scenario
 
 SCENARIO_FILE = "demo-coalition.json"
 DEMO_LAB = "deneb"  # the lab whose standing the demo explains: sanctioned, fined, not eligible
@@ -106,7 +106,7 @@ def coalition_demo(workdir: str, out: Output) -> None:
         click.echo(standing_text(standing))
 
     explanation = explain(engine, "level", DEMO_LAB, as_of=DEMO_DAY)
-    cited = sorted(cited_indexes(explanation))
+    cited = cited_indexes(explanation)
     with Log.open(db) as log:
         proof = log.bundle(cited)
     with open(bundle, "wb") as f:

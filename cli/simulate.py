@@ -194,15 +194,5 @@ def _value_text(value) -> str:
     return "none" if value is None else str(value)
 
 
-def cited_indexes(explanation: dict) -> set[int]:
-    """Every log index an explanation cites (its inputs' too): what an offline bundle must prove."""
-    cited = {c["index"] for c in explanation["determining"]}
-    cited |= {c["created_by"] for c in explanation["start_of_day"]}
-    cited |= {c["index"] for c in explanation["not_counted"] if isinstance(c.get("index"), int)}
-    for item in explanation["inputs"]:
-        cited |= cited_indexes(item)
-    return cited
-
-
 def register(cli: click.Group) -> None:
     cli.add_command(simulate)

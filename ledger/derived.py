@@ -513,20 +513,8 @@ class Coalition:
 
     @staticmethod
     def cited(explanation: dict) -> list[int]:
-        """Every log index an explanation cites (its inputs' too), and the genesis entry (0) that
-        every derived value rests on; ascending."""
-        found = {0}
-        stack = [explanation]
-        while stack:
-            node = stack.pop()
-            for record in node.get("determining", ()):
-                found.add(record["index"])
-            for record in node.get("start_of_day", ()):
-                found.add(record["created_by"])
-            for record in node.get("not_counted", ()):
-                found.add(record["index"])
-            stack.extend(node.get("inputs", ()))
-        return sorted(i for i in found if isinstance(i, int) and not isinstance(i, bool))
+        """Every log index an explanation cites, genesis included (see rules.explain.cited_indexes)."""
+        return rules_explain.cited_indexes(explanation)
 
     def bundle(self, indexes: Iterable[int]) -> tuple[bytes, int]:
         """One offline bundle proving every entry of ``indexes`` against the latest signed

@@ -323,3 +323,21 @@ _BUILDERS = {
     "flags": _flags, "leaderboard": _leaderboard, "commitment": _commitment, "claim": _claim,
     "pact": _pact, "incident": _incident, "monitor": _monitor, "entry": _entry, "evidence": _evidence,
 }
+
+
+def cited_indexes(explanation: dict) -> list[int]:
+    """Every log index an explanation cites (its inputs' too), and the genesis entry (0) that every
+    derived value rests on (cast and ruleset); ascending. This is what an offline bundle for the
+    explanation must prove (I6)."""
+    found = {0}
+    stack = [explanation]
+    while stack:
+        node = stack.pop()
+        for record in node.get("determining", ()):
+            found.add(record["index"])
+        for record in node.get("start_of_day", ()):
+            found.add(record["created_by"])
+        for record in node.get("not_counted", ()):
+            found.add(record["index"])
+        stack.extend(node.get("inputs", ()))
+    return sorted(i for i in found if isinstance(i, int) and not isinstance(i, bool))
