@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 from ledger import entry as entries
 from ledger.note import Signer
@@ -48,3 +53,34 @@ def dump_database(path) -> list:
         return [(t, conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()) for t in tables]
     finally:
         conn.close()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pactlog_command() -> list[str]:
+    """The installed `pactlog` script beside this interpreter, else the module."""
+    script = Path(sys.executable).parent / "pactlog"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "cli.main"]
+
+
+class CliRunner:
+    """Runs `pactlog` in a work directory (its own $PACTLOG_DB, no passphrase from the caller's
+    environment) and checks the exit code; ``json`` also checks the JSON envelope."""
+
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.env = {**os.environ, "PACTLOG_DB": str(workdir / "log.db"), "PYTHONPATH": str(ROOT)}
+        self.env.pop("PACTLOG_PASSPHRASE", None)
+
+    def __call__(self, *args: str, code: int = 0, input: bytes | None = None,
+                 env: dict | None = None) -> subprocess.CompletedProcess:
+        done = subprocess.run([*pactlog_command(), *args], cwd=self.workdir, input=input, capture_output=True,
+                              env={**self.env, **(env or {})}, timeout=300)
+        assert done.returncode == code, (args, done.returncode, done.stdout[-3000:], done.stderr[-3000:])
+        return done
+
+    def json(self, *args: str, code: int = 0, **kwargs) -> dict:
+        data = json.loads(self(*args, "--json", code=code, **kwargs).stdout)
+        assert data["exit_code"] == code and data["ok"] == (code == 0)
+        return data

@@ -2,54 +2,24 @@
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from ledger.keys import load_signer
-from support import EntryFactory, dump_database, make_signer
+from support import CliRunner, EntryFactory, dump_database, make_signer
 
-ROOT = Path(__file__).resolve().parent.parent
 ORIGIN = "example.org/clilog"
 
 
-def pactlog_command() -> list[str]:
-    script = Path(sys.executable).parent / "pactlog"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "cli.main"]
-
-
-class Runner:
-    def __init__(self, workdir: Path):
-        self.workdir = workdir
-        self.env = {**os.environ, "PACTLOG_DB": str(workdir / "log.db"), "PYTHONPATH": str(ROOT)}
-        self.env.pop("PACTLOG_PASSPHRASE", None)
-
-    def __call__(self, *args: str, input: bytes | None = None, code: int = 0, env: dict | None = None):
-        done = subprocess.run([*pactlog_command(), *args], cwd=self.workdir, input=input, capture_output=True,
-                              env={**self.env, **(env or {})}, timeout=300)
-        assert done.returncode == code, (args, done.returncode, done.stdout[-2000:], done.stderr[-2000:])
-        return done
-
-    def json(self, *args: str, code: int = 0, **kwargs) -> dict:
-        done = self(*args, "--json", code=code, **kwargs)
-        data = json.loads(done.stdout)
-        assert data["exit_code"] == code and data["ok"] == (code == 0)
-        return data
-
-
 @pytest.fixture
-def run(tmp_path) -> Runner:
-    return Runner(tmp_path)
+def run(tmp_path) -> CliRunner:
+    return CliRunner(tmp_path)
 
 
-def setup_log(run: Runner) -> None:
+def setup_log(run: CliRunner) -> None:
     run("key", "generate", ORIGIN, "-o", "log.key")
     run("init", "--key", "log.key")
     run("policy", "-o", "trust.policy")
@@ -191,7 +161,7 @@ def test_truncated_and_altered_bundles_fail(run, populated):
 def test_checkpoint_from_another_log_or_key_fails(run, populated, tmp_path):
     other = tmp_path / "other"
     other.mkdir()
-    run2 = Runner(other)
+    run2 = CliRunner(other)
     run2("key", "generate", "example.org/otherlog", "-o", "log.key")
     run2("init", "--key", "log.key")
     run2("checkpoint", "--key", "log.key")
@@ -199,7 +169,7 @@ def test_checkpoint_from_another_log_or_key_fails(run, populated, tmp_path):
     (populated / "other.cp").write_bytes(cp)
     assert run("verify", "other.cp", "--policy", "trust.policy", code=1).returncode == 1
     # same origin name, impostor key
-    run2b = Runner(tmp_path / "imp")
+    run2b = CliRunner(tmp_path / "imp")
     (tmp_path / "imp").mkdir()
     run2b("key", "generate", ORIGIN, "-o", "log.key")
     run2b("init", "--key", "log.key")

@@ -13,15 +13,16 @@ from ledger.events import events_of
 from ledger.log import Log
 from ledger.rules import replay
 from support import dump_database
-from test_simulate_cli import EXAMPLES, Runner
+from support import CliRunner
+from test_simulate_cli import EXAMPLES
 
 STORY = EXAMPLES / "small-coalition.json"
 COSIGNED = 2  # this entry is signed by one governor with -o, co-signed with `sign --cosign`, then `submit`ted
 
 
 @pytest.fixture
-def run(tmp_path) -> Runner:
-    return Runner(tmp_path)
+def run(tmp_path) -> CliRunner:
+    return CliRunner(tmp_path)
 
 
 def digest_of(db: Path, as_of: int) -> str:
@@ -112,7 +113,7 @@ def command_for(item: dict, keys: Path) -> list[str]:
     return [*argv, *[arg for ref in by for arg in ("--key", str(keys / f"{ref}.key"))], "--day", str(item["day"])]
 
 
-def start_coalition(run: Runner, tmp_path: Path, story_path: Path = STORY) -> tuple[dict, Path]:
+def start_coalition(run: CliRunner, tmp_path: Path, story_path: Path = STORY) -> tuple[dict, Path]:
     """Keys from the story's seed (via simulate --keep), a fresh log with its own key, the genesis."""
     simulated = run.json("simulate", str(story_path), "--keep", "sim")
     keys = tmp_path / "sim" / "keys"

@@ -4,47 +4,20 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from support import dump_database
+from support import CliRunner, dump_database
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "specs" / "vectors" / "scenarios"
 EXPECTED = json.loads((EXAMPLES / "expected.json").read_text())
 
 
-def pactlog_command() -> list[str]:
-    script = Path(sys.executable).parent / "pactlog"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "cli.main"]
-
-
-class Runner:
-    """Runs `pactlog` in a work directory and checks its exit code (JSON mode: its fields too)."""
-
-    def __init__(self, workdir: Path):
-        self.workdir = workdir
-        self.env = {**os.environ, "PACTLOG_DB": str(workdir / "log.db"), "PYTHONPATH": str(ROOT)}
-        self.env.pop("PACTLOG_PASSPHRASE", None)
-
-    def __call__(self, *args: str, code: int = 0, input: bytes | None = None) -> subprocess.CompletedProcess:
-        done = subprocess.run([*pactlog_command(), *args], cwd=self.workdir, capture_output=True, env=self.env,
-                              input=input, timeout=120)
-        assert done.returncode == code, (args, done.returncode, done.stdout[-3000:], done.stderr[-3000:])
-        return done
-
-    def json(self, *args: str, code: int = 0, **kwargs) -> dict:
-        data = json.loads(self(*args, "--json", code=code, **kwargs).stdout)
-        assert data["exit_code"] == code and data["ok"] == (code == 0)
-        return data
-
-
 @pytest.fixture
-def run(tmp_path) -> Runner:
-    return Runner(tmp_path)
+def run(tmp_path) -> CliRunner:
+    return CliRunner(tmp_path)
 
 
 def test_simulate_json_gives_the_scenario_known_answers(run):

@@ -5,43 +5,18 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
-import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from support import CliRunner
+
 from ledger.derived import Coalition
 from ledger.log import Log
 from test_derived import Signing, replay_as_of, story
 
-ROOT = Path(__file__).resolve().parent.parent
 ORIGIN = "example.org/coalition"
-
-
-def pactlog_command() -> list[str]:
-    script = Path(sys.executable).parent / "pactlog"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "cli.main"]
-
-
-class Runner:
-    def __init__(self, workdir: Path):
-        self.workdir = workdir
-        self.env = {**os.environ, "PACTLOG_DB": str(workdir / "log.db"), "PYTHONPATH": str(ROOT)}
-
-    def __call__(self, *args: str, code: int = 0) -> subprocess.CompletedProcess:
-        done = subprocess.run([*pactlog_command(), *args], cwd=self.workdir, capture_output=True, env=self.env,
-                              timeout=120)
-        assert done.returncode == code, (args, done.returncode, done.stdout[-2000:], done.stderr[-2000:])
-        return done
-
-    def json(self, *args: str, code: int = 0) -> dict:
-        data = json.loads(self(*args, "--json", code=code).stdout)
-        assert data["exit_code"] == code and data["ok"] == (code == 0)
-        return data
 
 
 def shifted_story(epoch: int):
@@ -55,7 +30,7 @@ def shifted_story(epoch: int):
     return events
 
 
-def make_log(run: Runner, *, checkpoint: bool = True) -> None:
+def make_log(run: CliRunner, *, checkpoint: bool = True) -> None:
     run("key", "generate", ORIGIN, "-o", "log.key")
     run("init", "--key", "log.key")
     run("policy", "-o", "trust.policy")
@@ -69,13 +44,13 @@ def make_log(run: Runner, *, checkpoint: bool = True) -> None:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory) -> Runner:
-    runner = Runner(tmp_path_factory.mktemp("state"))
+def run(tmp_path_factory) -> CliRunner:
+    runner = CliRunner(tmp_path_factory.mktemp("state"))
     make_log(runner)
     return runner
 
 
-def in_process(run: Runner, method: str, *args, **kwargs):
+def in_process(run: CliRunner, method: str, *args, **kwargs):
     with Log.open(str(run.workdir / "log.db")) as log, Coalition.open(log, write=False) as coalition:
         return getattr(coalition, method)(*args, **kwargs)
 
@@ -174,7 +149,7 @@ def test_bad_input_exits_2(run, args, reason):
 
 
 def test_explain_bundle_before_a_checkpoint_says_to_sign_one(tmp_path):
-    run = Runner(tmp_path)
+    run = CliRunner(tmp_path)
     make_log(run, checkpoint=False)
     done = run("explain", "balance", "A", "--bundle", "b.tlog-proof", code=2)
     assert "pactlog checkpoint" in done.stderr.decode()
@@ -182,7 +157,7 @@ def test_explain_bundle_before_a_checkpoint_says_to_sign_one(tmp_path):
 
 
 def test_logs_that_are_not_coalition_logs(tmp_path):
-    run = Runner(tmp_path)
+    run = CliRunner(tmp_path)
     run("key", "generate", ORIGIN, "-o", "log.key")
     run("init", "--key", "log.key")
     assert run.json("state", code=2)["reason"] == "no_genesis"          # empty

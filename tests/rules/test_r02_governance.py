@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .builder import Log, balance, codes
+from .builder import balance, codes
 
 
 def adopt(log, day, version, effective_day, changes, g=("G1", "G2"), **extra):
