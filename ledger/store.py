@@ -270,23 +270,8 @@ class Store:
     def _write(self):
         if not self.writable:
             raise StorageError("this log was opened read-only", hint="open it for writing", reason="read_only")
-        try:
-            self._conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise LogLocked(
-                f"the database {self.path} is busy: {exc}",
-                hint="another process holds a write transaction; retry when it is done",
-            ) from exc
-        try:
-            yield self._conn
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        else:
-            try:
-                self._conn.execute("COMMIT")
-            except sqlite3.DatabaseError as exc:
-                raise _storage_error(self.path, exc) from exc
+        with _transaction(self._conn, self.path) as conn:
+            yield conn
 
     def write_batch(
         self,
@@ -331,6 +316,24 @@ class Store:
 
 
 # -- helpers -----------------------------------------------------------------------------------
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection, path: str):
+    """One write transaction: BEGIN IMMEDIATE, then COMMIT, or ROLLBACK if anything raised."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.DatabaseError as exc:
+        raise _storage_error(path, exc) from exc
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    try:
+        conn.execute("COMMIT")
+    except sqlite3.DatabaseError as exc:
+        raise _storage_error(path, exc) from exc
 
 
 def _connect(path: str, *, readonly: bool) -> sqlite3.Connection:
@@ -549,20 +552,8 @@ class DerivedTables:
         if not self.writable:
             raise StorageError(f"the derived state of {self.path} is open read-only ({self.read_only_reason})",
                                reason="read_only")
-        try:
-            self._conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.DatabaseError as exc:
-            raise _storage_error(self.path, exc) from exc
-        try:
-            yield self._conn
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        else:
-            try:
-                self._conn.execute("COMMIT")
-            except sqlite3.DatabaseError as exc:
-                raise _storage_error(self.path, exc) from exc
+        with _transaction(self._conn, self.path) as conn:
+            yield conn
 
     def save(self, *, views: Iterable[ViewRow] = (), snapshots: Iterable[tuple[int, int, bool, bytes]] = (),
              drop_snapshots: Iterable[int] = (), drop_tips: bool = False, meta: Mapping[str, str] | None = None) -> None:
