@@ -1,6 +1,7 @@
 """Run pactlog's benchmark and write bench/RESULTS.md.
 
     python -m bench [--sizes 10000,100000,1000000] [--quick] [--out PATH] [--skip-pymerkle]
+                    [--rules-full] [--only rules]
     python bench/run.py ...                     (the same)
 
 For each size, in this order (one measuring process at a time; the jobs marked * run in a fresh
@@ -16,6 +17,10 @@ subprocess so that their peak memory is their own):
 6. * audit and * replay of the whole log (their rates and peak memory);
 7. single durable appends, interleaved with bare SQLite commits and pymerkle appends (last: they
    grow the databases).
+
+Then the rules engine (issue #4, bench/rules.py) on a generated coalition log at the sizes of 10^4 to
+10^5 among --sizes (10^6 too with --rules-full). ``--only rules`` measures just that and updates
+section 8 and the summary's rules rows of an existing report (--out) in place.
 
 Entries are generated once and cached under the work directory (default bench/work/, git-ignored);
 the databases of a size are deleted when it is done unless --keep-dbs.
@@ -34,7 +39,7 @@ import time
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench import corpus, machine, measure, report  # noqa: E402
+from bench import corpus, machine, measure, report, rules  # noqa: E402
 from bench.workers import run_job  # noqa: E402
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -69,6 +74,10 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="processes for generating (signing) the corpus; nothing is timed meanwhile")
     parser.add_argument("--batch", type=int, default=1000, help="entries per transaction in the bulk import")
     parser.add_argument("--keep-dbs", action="store_true", help="keep each size's databases in the work directory")
+    parser.add_argument("--rules-full", action="store_true",
+                        help="measure the rules engine at sizes above 10^5 too (generating 10^6 signed entries is slow)")
+    parser.add_argument("--only", choices=["rules"],
+                        help="measure only this section and update it in the existing report (--out)")
     parser.add_argument("--seed", type=int, default=20260101, help="seed of the random proof queries")
     return parser.parse_args(argv)
 
@@ -147,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     info = machine.describe()
     say(machine.line(info))
+    if args.only == "rules":
+        return rules_only(args)
     corpus.ensure(args.work, max(args.sizes), workers=args.gen_workers, say=say)
 
     results = {"machine": info, "sizes": {}, "quick": args.quick, "skip_pymerkle": args.skip_pymerkle,
@@ -154,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
                "revision": machine.revision(os.path.dirname(BENCH_DIR)), "load_before": machine.load_average()}
     for n in args.sizes:
         results["sizes"][n] = measure_size(n, args, settings)
+    results["rules"] = rules.measure(args.sizes, args.rules_full, args.quick, args.work, args.keep_dbs, say=say)
     results["seconds"] = time.time() - started
     results["load_after"] = machine.load_average()
 
@@ -165,6 +177,24 @@ def main(argv: list[str] | None = None) -> int:
     with open(args.out, "w", encoding="utf-8") as f:
         f.write(text)
     say(f"wrote {args.out} in {results['seconds'] / 60:.1f} min")
+    return 0
+
+
+def rules_only(args: argparse.Namespace) -> int:
+    """Measure the rules engine and replace its section (and summary rows) in the existing report."""
+    if not os.path.exists(args.out):
+        say(f"{args.out} does not exist: run the whole benchmark once first, then --only rules updates it")
+        return 2
+    started = time.time()
+    measured = rules.measure(args.sizes, args.rules_full, args.quick, args.work, args.keep_dbs, say=say)
+    with open(os.path.join(args.work, "rules-results.json"), "w", encoding="utf-8") as f:
+        json.dump(measured, f, indent=1)
+    with open(args.out, encoding="utf-8") as f:
+        text = f.read()
+    text = report.update_rules(text, {"rules": measured})
+    with open(args.out, "w", encoding="utf-8") as f:
+        f.write(text)
+    say(f"updated the rules section of {args.out} in {(time.time() - started) / 60:.1f} min")
     return 0
 
 

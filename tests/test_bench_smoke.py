@@ -29,8 +29,7 @@ SECTIONS = (
     "## 5. Offline verification of a bundle",
     "## 6. Database bytes per entry",
     "## 7. Peak memory (fresh process per job)",
-    "## 8. Rules engine (issue #4) — placeholder",
-    "Rules engine figures: not yet measured",
+    "## 8. Rules engine (issue #4)",
     "## Notes",
 )
 
