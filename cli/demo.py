@@ -29,7 +29,8 @@ from ledger.rules.explain import cited_indexes, explain
 from ledger.scenario import parse_scenario
 
 from .output import Output, output_options
-from .simulate import explanation_lines, kept_text, run_scenario
+from .explanation import explanation_lines
+from .simulate import kept_text, run_scenario
 
 SCENARIO_FILE = "demo-coalition.json"
 DEMO_LAB = "deneb"  # the lab whose standing the demo explains: sanctioned, fined, not eligible

@@ -20,6 +20,7 @@ from ledger.scenario import Scenario, parse_scenario
 from ledger.simulate import Simulation, prepare, write_cast_keys, write_log
 
 from .common import read_input
+from .explanation import explanation_lines
 from .output import Output, output_options
 
 DB_NAME = "pactlog.db"
@@ -163,35 +164,6 @@ def flags_text(flags: dict) -> str:
         elif isinstance(value, list) and value:
             shown.append(f"{name}({','.join(value)})")
     return " ".join(shown) or "-"
-
-
-def explanation_lines(explanation: dict, indent: str = "") -> list[str]:
-    """An explanation (specs/rules-rs1.md §11) as indented text, its inputs nested below it."""
-    fact = " ".join(explanation["fact"])
-    lines = [f"{indent}{fact} as of day {explanation['as_of']}: {_value_text(explanation['value'])}"
-             f"   [{' '.join(explanation['rules']) or '-'}; ruleset v{explanation['ruleset_version']}]"]
-    if explanation["determining"]:
-        lines.append(f"{indent}  determined by")
-        lines += [f"{indent}    #{c['index']} day {c['day']} {c['rule']}: {c['what']}" for c in explanation["determining"]]
-    if explanation["start_of_day"]:
-        lines.append(f"{indent}  start-of-day effects")
-        lines += [f"{indent}    day {c['day']} {c['rule']}: {c['what']} (created by #{c['created_by']})"
-                  for c in explanation["start_of_day"]]
-    if explanation["not_counted"]:
-        lines.append(f"{indent}  considered, not counted")
-        lines += [f"{indent}    #{c['index']} {c['code']}{' (' + c['sub'] + ')' if c.get('sub') else ''}"
-                  f"{': ' + c['detail'] if c.get('detail') else ''}" for c in explanation["not_counted"]]
-    for item in explanation["inputs"]:
-        lines += explanation_lines(item, indent + "  ")
-    return lines
-
-
-def _value_text(value) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{key} {_value_text(item)}" for key, item in value.items())
-    if value is True or value is False:
-        return "yes" if value else "no"
-    return "none" if value is None else str(value)
 
 
 def register(cli: click.Group) -> None:

@@ -19,6 +19,7 @@ from ledger.derived import Coalition
 from ledger.errors import LogLocked
 
 from .common import db_option, open_log, write_output
+from .explanation import explanation_lines
 from .output import Output, output_options
 
 as_of_option = click.option("--as-of", "as_of", metavar="DAY",
@@ -272,7 +273,7 @@ def explain(fact, args, as_of, bundle_path, db_path, out: Output) -> None:
         explanation = coalition.explain(fact, *args, as_of=day)
         cited = coalition.cited(explanation)
         data = {**_when(coalition, day), "explanation": explanation, "cited": cited}
-        lines = _explanation_text(explanation, coalition)
+        lines = explanation_lines(explanation, lambda d: _heading(coalition, d))
         lines.append(f"cited entries: {', '.join(map(str, cited))} (entry 0 is the coalition's genesis)")
         if bundle_path:
             bundle, size = coalition.bundle(cited)
@@ -281,41 +282,6 @@ def explain(fact, args, as_of, bundle_path, db_path, out: Output) -> None:
             lines.append(f"wrote {bundle_path}: {len(cited)} entries proven against the signed checkpoint at size "
                          f"{size}; check it offline with `pactlog verify {bundle_path} --policy POLICY`")
         out.result(data, "\n".join(lines))
-
-
-def _explanation_text(e: dict, coalition: Coalition, depth: int = 0) -> list[str]:
-    pad = "  " * depth
-    fact = " ".join(str(part) for part in e["fact"])
-    lines = [f"{pad}{fact} {_heading(coalition, e['as_of'])} = {_value_text(e['value'])}",
-             f"{pad}  rules {', '.join(e['rules'])} (ruleset version {e['ruleset_version']})"
-             + (f"; {e['what']}" if e.get("what") else "")]
-    if e["determining"]:
-        lines.append(f"{pad}  determined by:")
-        lines += [f"{pad}    entry {r['index']} (day {r['day']}, {r['rule']} v{r['version']}): {r['what']}"
-                  for r in e["determining"]]
-    if e["start_of_day"]:
-        lines.append(f"{pad}  start-of-day effects:")
-        lines += [f"{pad}    day {r['day']} ({r['rule']} v{r['version']}, created by entry {r['created_by']}): {r['what']}"
-                  for r in e["start_of_day"]]
-    if e["not_counted"]:
-        lines.append(f"{pad}  considered, did not count:")
-        lines += [f"{pad}    entry {r['index']}: {r['code']}" + (f"/{r['sub']}" if r["sub"] else "")
-                  + (f" ({r['detail']})" if r.get("detail") else "") for r in e["not_counted"]]
-    for child in e["inputs"]:
-        lines.append(f"{pad}  from:")
-        lines += _explanation_text(child, coalition, depth + 2)
-    return lines
-
-
-def _value_text(value) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{k} {_value_text(v)}" for k, v in value.items() if not isinstance(v, (dict, list)))\
-            or str(value)
-    if isinstance(value, bool):
-        return _yes(value)
-    if isinstance(value, list):
-        return ", ".join(map(str, value)) or "none"
-    return "n/a" if value is None else str(value)
 
 
 def register(cli) -> None:
