@@ -400,7 +400,7 @@ class Coalition:
         with _bulk():
             if snap is not None:
                 try:
-                    engine = Engine.restore(zlib.decompress(snap[2]))
+                    engine = Engine.restore(zlib.decompress(snap[2]), trusted=True)
                     start = snap[0]
                 except (MalformedError, zlib.error):
                     engine, start = Engine(), 0
@@ -606,7 +606,7 @@ class _Deriver:
         snap = coalition.tables.snapshot(max_size=size)
         engine, start = Engine(), 0
         if snap is not None:
-            engine, start = Engine.restore(zlib.decompress(snap[2])), snap[0]
+            engine, start = Engine.restore(zlib.decompress(snap[2]), trusted=True), snap[0]
         for ev in events_of(coalition.log.entries(start, size)):
             engine.apply(ev)
         milestones = [s for s, _, tip in sizes if not tip and s <= size]
@@ -732,7 +732,7 @@ class _Deriver:
     def _milestone(self, size: int, day: int) -> None:
         """Keep a snapshot of the end of ``day``; past the limit, keep every other one (newest
         kept) and double the stride, so they stay evenly spread over the log."""
-        self.new_snapshots.append((size, day, False, zlib.compress(self.engine.snapshot(), 1)))
+        self.new_snapshots.append((size, day, False, zlib.compress(self.engine.snapshot(canonical=False), 1)))
         self.milestones.append(size)
         self.tip_saved_at = max(self.tip_saved_at, size)
         if len(self.milestones) > self.settings.milestones:
@@ -751,7 +751,7 @@ class _Deriver:
             return
         if self.tip_saved_at >= 0 and self.size - self.tip_saved_at < max(self.settings.min_stride, self.stride // 4):
             return
-        self.new_snapshots.append((self.size, self.day, True, zlib.compress(self.engine.snapshot(), 1)))
+        self.new_snapshots.append((self.size, self.day, True, zlib.compress(self.engine.snapshot(canonical=False), 1)))
         self.tip_saved_at = self.size
         self.drop_tips = True
 
