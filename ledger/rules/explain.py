@@ -117,11 +117,12 @@ def _system(st, day: int, name: str) -> dict:
 
 def _level(st, day: int, name: str) -> dict:
     _need(st.acct, name, "actor")
-    counted = set(counted_breaches(st, name, day, limit=len(st.breaches.get(name, ())) or 1))
+    breaches = st.breaches.get(name, ())
+    counted = set(counted_breaches(st, name, day, limit=len(breaches) or 1))
     value = min(LEVEL_CAP, len(counted))
     out = _base(st, day, ["level", name], value, ["R5", "R6", "R8"])
     window = st.params(day)["SANCTION_WINDOW"]
-    for cid in st.breaches.get(name, ()):
+    for cid in _breaches_considered(st, breaches, day - window + 1):
         c = st.commitments[cid]
         if cid in counted:
             _cite_breach(st, out, cid, c)
@@ -137,6 +138,20 @@ def _level(st, day: int, name: str) -> dict:
                                    "detail": f"commitment {cid!r} breached on day {c['resolved_day']} "
                                              f"(sanction window {window} days)"})
     return out
+
+
+def _breaches_considered(st, breaches: list[str], lowest: int) -> list[str]:
+    """The breaches a level explanation shows, oldest first: every one dated in the sanction window
+    (from ``lowest`` on) and the newest LEVEL_CAP before it (older ones are not listed, so that an
+    explanation stays bounded however long an actor's record grows; specs/rules-rs1.md §11)."""
+    shown, before = [], 0
+    for cid in reversed(breaches):            # breach days ascend along the list
+        if st.commitments[cid]["resolved_day"] < lowest:
+            if before == LEVEL_CAP:
+                break
+            before += 1
+        shown.append(cid)
+    return shown[::-1]
 
 
 def _cite_breach(st, out: dict, cid: str, c: dict) -> None:

@@ -66,6 +66,19 @@ def test_level_explanation_cites_breaches_and_the_stayed_one(story):
     assert gone["value"] == 0 and {r["code"] for r in gone["not_counted"]} == {"OUTSIDE_WINDOW"}
 
 
+def test_level_explanation_lists_only_the_newest_breaches_before_the_window():
+    log = Log()
+    for n in range(6):                                  # six defaults, days 1..6, indexes 1..6
+        log.commit(0, "A", f"c{n}", n)
+    log.commit(200, "A", "late", 200)                   # 7: default day 201, in the window on day 210
+    out = explain(log.engine(), "level", "A", as_of=210)
+    assert out["value"] == 1
+    assert [r["created_by"] for r in out["start_of_day"]] == [7]
+    # the three newest of the six old breaches, oldest first; c0..c2 are not listed
+    assert [(r["index"], r["code"]) for r in out["not_counted"]] == [(4, "OUTSIDE_WINDOW"), (5, "OUTSIDE_WINDOW"),
+                                                                     (6, "OUTSIDE_WINDOW")]
+
+
 def test_access_explanation_has_its_inputs(story):
     out = explain(story.engine(), "access", "A", as_of=10)
     assert out["value"] is True and out["rules"] == ["R10"]      # level 2, holdings exactly 50
