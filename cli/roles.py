@@ -31,6 +31,7 @@ import click
 from ledger import entry as entries
 from ledger import sequence
 from ledger.errors import InvalidInput, MalformedError
+from ledger.derived import Coalition
 from ledger.events import event_of, events_of
 from ledger.keys import load_verifier
 from ledger.log import Log
@@ -105,12 +106,10 @@ class Filing:
             raise InvalidInput("the same key is given twice", hint="each --key signs once", reason="usage")
         appending = not (self.dry_run or self.out_path)
         with open_log(self.db_path, write=appending) as log:
-            # Correctness first: judge against a replay of the whole log, under the writer lock, so
-            # the outcome printed is the one every later replay derives.
-            engine, genesis_body = Engine(track=False), None
-            for event in events_of(log.entries()):
-                genesis_body = event.body if genesis_body is None else genesis_body
-                engine.apply(event)
+            # Judged under the writer lock against the state after every logged entry, so the
+            # outcome printed is the one every later replay derives.
+            engine = _engine_at_end(log)
+            genesis_body = event_of(0, log.entry_bytes(0)).body if log.size else None
             cast = _cast(engine, log.size)
             body = build(Who(cast, signers[0].vkey))
             if genesis and log.size:
@@ -144,8 +143,7 @@ class Filing:
             appended = log.append(entry.raw)
             self._record_seq(statement.seq)
             if appended.index != event.index:  # cannot happen under the lock with a fresh sequence number
-                engine = Engine(track=False)
-                outcome = engine.apply_all(events_of(log.entries(0, appended.index + 1)))[-1]
+                outcome = _engine_through(log, appended.index).apply(event_of(appended.index, entry.raw))
                 report.update(_outcome_json(outcome))
         report.update(index=appended.index, appended=appended.new)
         self.out.result(report, f"{_headline(report, appended.index)}: {_outcome_words(report)}"
@@ -169,6 +167,33 @@ class Filing:
 
     def _record_seq(self, seq: int) -> None:
         sequence.record(self.key_paths[0], max(seq, sequence.last_used(self.key_paths[0])))
+
+
+def _engine_at_end(log: Log) -> Engine:
+    """An engine holding the state after every entry of ``log``: from the derived-state cache (its
+    newest snapshot and the entries after it, the cache brought up to date on the way), not a
+    replay of the whole log. A log whose entry 0 is not a valid genesis has no cache: it is
+    replayed (the engine then rejects it, and the caller refuses the new entry)."""
+    if log.size:
+        try:
+            with Coalition.open(log) as coalition:
+                coalition.sync()
+                engine = coalition.engine()
+            if engine.last_index == log.size - 1:
+                return engine
+        except InvalidInput as exc:
+            if exc.reason != "no_genesis":
+                raise
+    engine = Engine(track=False)
+    engine.apply_all(events_of(log.entries()))
+    return engine
+
+
+def _engine_through(log: Log, end: int) -> Engine:
+    """An engine fed the first ``end`` entries (the rare case of a resubmitted old entry)."""
+    engine = Engine(track=False)
+    engine.apply_all(events_of(log.entries(0, end)))
+    return engine
 
 
 def _cast(engine: Engine, judged: int) -> dict:
@@ -707,15 +732,17 @@ def submit(paths: tuple[str, ...], db_path: str, out: Output) -> None:
     if not datas:
         raise InvalidInput("no entry to submit", hint="pass entry files (from `pactlog sign` or `-o`)", reason="empty")
     with open_log(db_path, write=True) as log:
-        engine = Engine(track=False)
-        outcomes = engine.apply_all(events_of(log.entries()))
+        engine = _engine_at_end(log)
+        judged = log.size
         results = []
         for appended in log.append_many(datas):
             event = event_of(appended.index, log.entry_bytes(appended.index))
-            cast = _cast(engine, len(outcomes))  # who is who now: when a new entry is judged
+            cast = _cast(engine, judged)  # who is who now: when a new entry is judged
             if appended.new:
-                outcomes.append(engine.apply(event))
-            outcome = outcomes[appended.index]
+                outcome = engine.apply(event)
+                judged += 1
+            else:                         # already logged: its outcome as the log's own prefix gives it
+                outcome = _engine_through(log, appended.index).apply(event)
             results.append({"index": appended.index, "hash": appended.hash_hex, "appended": appended.new,
                             "type": event.type, "day": outcome.day,
                             "signers": [display_name(cast, k) for k in event.signers], **_outcome_json(outcome)})

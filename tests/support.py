@@ -45,11 +45,13 @@ class EntryFactory:
         return entries.sign(statement, [signer, *cosigners]).raw
 
 
-def dump_database(path) -> list:
-    """Every row of every table: what "nothing stored was changed" compares."""
+def dump_database(path, *, derived: bool = True) -> list:
+    """Every row of every table: what "nothing stored was changed" compares. ``derived=False``
+    leaves out the derived-state cache (``derived_*`` tables), which any command may bring up to date."""
     conn = sqlite3.connect(path)
     try:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")
+                  if derived or not r[0].startswith("derived_")]
         return [(t, conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()) for t in tables]
     finally:
         conn.close()

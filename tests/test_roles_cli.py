@@ -209,7 +209,7 @@ def test_bad_input_is_refused_before_anything_is_logged(run, tmp_path):
     _, keys = start_coalition(run, tmp_path)
     key = lambda name: str(keys / f"{name}.key")  # noqa: E731
     db = tmp_path / "log.db"
-    before = dump_database(db)
+    before = dump_database(db, derived=False)
     refusals = [
         (["transfer", "--to", "Z", "--amount", "1", "--key", key("A")], "ineffective_entry", "declared actor"),
         (["report", "--metric", "bio_uplift", "--value", "-1", "--key", key("A")], "ineffective_entry", "value"),
@@ -233,7 +233,7 @@ def test_bad_input_is_refused_before_anything_is_logged(run, tmp_path):
         refused = run.json(*argv, code=2)
         assert refused["reason"] == reason and words in refused["message"] + (refused.get("hint") or ""), (argv, refused)
     assert run.json("claim", "--id", "c", "--amount", "1", "--key", "missing.key", code=3)["reason"] == "key_not_found"
-    assert dump_database(db) == before
+    assert dump_database(db, derived=False) == before
 
 
 def test_a_coalition_starts_with_a_valid_genesis(run, tmp_path):
@@ -241,14 +241,14 @@ def test_a_coalition_starts_with_a_valid_genesis(run, tmp_path):
     run("init", "--key", "log.key")
     run("key", "generate", "G1", "-o", "g1.key")
     run("key", "generate", "A", "-o", "a.key")
-    before = dump_database(tmp_path / "log.db")
+    before = dump_database(tmp_path / "log.db", derived=False)
     first = run.json("claim", "--id", "c", "--amount", "1", "--actor", "A", "--key", "a.key", code=2)
     assert first["reason"] == "ineffective_entry" and "genesis" in first["hint"]
     (tmp_path / "bad.json").write_text(json.dumps({"governors": {"G1": "g1.key.pub"}, "actors": {}, "monitors": {}}))
     assert "actors" in run.json("genesis", "bad.json", "--key", "g1.key", code=2)["message"]
     (tmp_path / "float.json").write_text('{"epoch": 1.5}')
     assert run.json("genesis", "float.json", "--key", "g1.key", code=2)["reason"] == "usage"
-    assert dump_database(tmp_path / "log.db") == before
+    assert dump_database(tmp_path / "log.db", derived=False) == before
     (tmp_path / "ok.json").write_text(json.dumps({"governors": {"G1": "g1.key.pub"}, "actors": {"A": "a.key.pub"},
                                                   "monitors": {}, "charter": "two of us"}))
     made = run.json("genesis", "ok.json", "--key", "g1.key", "--time", "1735732800")
