@@ -30,14 +30,16 @@ Pure module: standard library and other pure ledger modules; no I/O.
 
 from __future__ import annotations
 
+import binascii
 from dataclasses import dataclass
 from typing import Sequence
 
-from ledger.checkpoint import MAX_TREE_SIZE, parse_checkpoint, parse_decimal
+from ledger.checkpoint import MAX_TREE_SIZE, Checkpoint, parse_checkpoint, parse_decimal
 from ledger.errors import MalformedError
 from ledger.note import SIGNATURE_PREFIX, b64decode_strict, b64encode, parse_note
 
 TLOG_PROOF_HEADER = "c2sp.org/tlog-proof@v1"
+_TLOG_PROOF_HEADER_BYTES = TLOG_PROOF_HEADER.encode("ascii")
 CONSISTENCY_HEADER = "pactlog/consistency-proof@v1"
 HASH_SIZE = 32
 MAX_PROOF_HASHES = 63
@@ -87,6 +89,10 @@ class _Lines:
         self.data = bytes(data)
         self.offset = offset
         self.line_number = line_number  # number of the next line to be read
+        # The signed notes read so far, with their checkpoint bodies (parsed with any origin):
+        # the proofs of a bundle repeat one note, which needs checking only once, and a verifier
+        # can take its body from here instead of parsing it again.
+        self.checkpoints: dict[bytes, Checkpoint] = {}
 
     def at_end(self) -> bool:
         return self.offset >= len(self.data)
@@ -97,22 +103,24 @@ class _Lines:
 
     def next(self, what: str) -> str:
         """The next line (without its newline) as ASCII text."""
-        if self.at_end():
-            raise _malformed(
-                f"line {self.line_number}: file ends where {what} was expected",
-                "the file is truncated",
-            )
+        return self.next_bytes(what).decode("ascii")
+
+    def next_bytes(self, what: str) -> bytes:
+        """The next line (without its newline), checked to be ASCII but left as bytes."""
         end = self.data.find(b"\n", self.offset)
         if end < 0:
+            if self.at_end():
+                raise _malformed(
+                    f"line {self.line_number}: file ends where {what} was expected",
+                    "the file is truncated",
+                )
             raise _malformed(
                 f"line {self.line_number}: {what} is not terminated by a newline",
                 "the file is truncated",
             )
-        raw = self.data[self.offset : end]
-        try:
-            line = raw.decode("ascii")
-        except UnicodeDecodeError:
-            raise _malformed(f"line {self.line_number}: {what} contains non-ASCII bytes") from None
+        line = self.data[self.offset : end]
+        if not line.isascii():
+            raise _malformed(f"line {self.line_number}: {what} contains non-ASCII bytes")
         self.offset = end + 1
         self.line_number += 1
         return line
@@ -157,10 +165,10 @@ def split_note(data: bytes, start: int) -> tuple[bytes, int]:
     return data[start:offset], offset
 
 
-def _check_note(note: bytes, what: str) -> None:
-    """A proof file's note must be a well-formed signed checkpoint (not yet verified)."""
+def _check_note(note: bytes, what: str) -> Checkpoint:
+    """A proof file's note must be a well-formed signed checkpoint (not yet verified); its body."""
     try:
-        parse_checkpoint(parse_note(note).text, any_origin=True)
+        return parse_checkpoint(parse_note(note).text, any_origin=True)
     except MalformedError as exc:
         raise _malformed(f"{what}: {exc.message}", exc.hint) from None
 
@@ -168,8 +176,9 @@ def _check_note(note: bytes, what: str) -> None:
 def _read_hashes(lines: _Lines) -> tuple[bytes, ...]:
     """Read base64 hash lines up to and including the empty line that ends them.
 
-    The block is cut out in one piece (a proof has up to 63 lines and this is the hot path of
-    offline verification); lines are then checked one by one, with their line numbers."""
+    The block is cut out and decoded in one piece (a proof has up to 63 lines and this is the hot
+    path of offline verification); only a bad block is gone through again line by line, to name
+    the first bad line."""
     data, start = lines.data, lines.offset
     end = start - 1 if data[start : start + 1] == b"\n" else data.find(b"\n\n", start)
     if end < 0:
@@ -181,6 +190,32 @@ def _read_hashes(lines: _Lines) -> tuple[bytes, ...]:
     if len(block) > MAX_PROOF_HASHES:
         lines.offset, lines.line_number = start, lines.line_number + MAX_PROOF_HASHES + 1
         raise lines.fail(f"more than {MAX_PROOF_HASHES} proof hashes")
+    hashes = _decode_hash_block(block, data[start : end + 1])
+    if hashes is None:
+        hashes = _decode_hash_lines(lines, block)
+    lines.offset = end + 2
+    lines.line_number += len(block) + 1
+    return tuple(hashes)
+
+
+def _decode_hash_block(block: list[bytes], text: bytes) -> list[bytes] | None:
+    """The hashes of a block of valid hash lines (``text``: the lines with their newlines), or None
+    when some line is not canonical base64 of 32 bytes; _decode_hash_lines then says which.
+
+    All in C loops: the lines are decoded leniently, then re-encoded and compared with the block,
+    which accepts exactly the lines that are the canonical spelling of their bytes (what
+    b64decode_strict accepts; its strict mode only serves to tell invalid from non-canonical)."""
+    try:
+        hashes = list(map(binascii.a2b_base64, block))
+    except binascii.Error:
+        return None
+    if b"".join(map(binascii.b2a_base64, hashes)) != text or set(map(len, hashes)) - {HASH_SIZE}:
+        return None
+    return hashes
+
+
+def _decode_hash_lines(lines: _Lines, block: list[bytes]) -> list[bytes]:
+    """Decode hash lines one at a time, raising MalformedError for the first bad one."""
     hashes = []
     for number, raw in enumerate(block):
         try:
@@ -194,9 +229,7 @@ def _read_hashes(lines: _Lines) -> tuple[bytes, ...]:
             lines.line_number += number + 1
             raise lines.fail(f"proof hash is {len(digest)} bytes, not 32")
         hashes.append(digest)
-    lines.offset = end + 2
-    lines.line_number += len(block) + 1
-    return tuple(hashes)
+    return hashes
 
 
 def _read_note(lines: _Lines, what: str) -> bytes:
@@ -205,7 +238,8 @@ def _read_note(lines: _Lines, what: str) -> bytes:
         note, next_offset = split_note(lines.data, lines.offset)
     except MalformedError as exc:
         raise _malformed(f"line {start_line}: {what}: {exc.message}", exc.hint) from None
-    _check_note(note, f"{what} starting at line {start_line}")
+    if note not in lines.checkpoints:
+        lines.checkpoints[note] = _check_note(note, f"{what} starting at line {start_line}")
     lines.line_number += note.count(b"\n")
     lines.offset = next_offset
     return note
@@ -225,24 +259,25 @@ def _check_hashes(hashes: Sequence[bytes]) -> tuple[bytes, ...]:
 
 
 def _read_tlog_proof(lines: _Lines) -> TlogProof:
-    if lines.next("the tlog-proof header") != TLOG_PROOF_HEADER:
+    # Lines stay bytes (checked ASCII): the long extra line is base64-decoded without a text copy.
+    if lines.next_bytes("the tlog-proof header") != _TLOG_PROOF_HEADER_BYTES:
         raise lines.fail(
             f"expected the header {TLOG_PROOF_HEADER!r}",
             "this is not a c2sp.org/tlog-proof@v1 file",
         )
-    line = lines.next("'extra' or 'index'")
+    line = lines.next_bytes("'extra' or 'index'")
     extra = None
-    if line.startswith("extra "):
+    if line.startswith(b"extra "):
         try:
             extra = b64decode_strict(line[len("extra ") :], "extra data", reason="malformed_proof")
         except MalformedError as exc:
             raise lines.fail(exc.message) from None
-        line = lines.next("'index'")
-    if not line.startswith("index "):
-        raise lines.fail(f"expected 'index <n>', got {line[:40]!r}")
+        line = lines.next_bytes("'index'")
+    if not line.startswith(b"index "):
+        raise lines.fail(f"expected 'index <n>', got {line[:40].decode('ascii')!r}")
     try:
         index = parse_decimal(
-            line[len("index ") :], "index", maximum=MAX_TREE_SIZE - 1, reason="malformed_proof"
+            line[len("index ") :].decode("ascii"), "index", maximum=MAX_TREE_SIZE - 1, reason="malformed_proof"
         )
     except MalformedError as exc:
         raise lines.fail(exc.message) from None
@@ -308,6 +343,12 @@ def _check_bundle(proofs: Sequence[TlogProof]) -> None:
 
 def parse_bundle(data: bytes) -> list[TlogProof]:
     """Parse one or more concatenated tlog-proofs over the same checkpoint."""
+    return read_bundle(data)[0]
+
+
+def read_bundle(data: bytes) -> tuple[list[TlogProof], Checkpoint]:
+    """:func:`parse_bundle`, plus the body of the checkpoint the proofs share, parsed with any
+    origin (pactlog's origin rule is the policy's to check): ledger.verify need not parse it again."""
     lines = _Lines(data)
     if lines.at_end():
         raise _malformed("the bundle is empty")
@@ -315,7 +356,7 @@ def parse_bundle(data: bytes) -> list[TlogProof]:
     while not lines.at_end():
         proofs.append(_read_tlog_proof(lines))
     _check_bundle(proofs)
-    return proofs
+    return proofs, lines.checkpoints[proofs[0].checkpoint_note]
 
 
 def format_bundle(proofs: Sequence[TlogProof]) -> bytes:

@@ -86,7 +86,7 @@ def dumps(value: Any) -> bytes:
     if needs_utf16_sort:
         text = json.dumps(_sorted_by_utf16(value), ensure_ascii=False, separators=(",", ":"))
     else:
-        text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        text = _SORTED_ENCODER.encode(value)
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
@@ -192,13 +192,7 @@ def loads(data: bytes) -> JSONValue:
     except UnicodeDecodeError as exc:
         raise _malformed(f"JSON is not valid UTF-8 (byte {exc.start})", "invalid_utf8", hint="encode the JSON as UTF-8") from None
     try:
-        value = json.loads(
-            text,
-            object_pairs_hook=_object_without_duplicates,
-            parse_int=_safe_integer,
-            parse_float=_refuse_fraction,
-            parse_constant=_refuse_constant,
-        )
+        value = _STRICT_DECODER.decode(text)
     except json.JSONDecodeError as exc:
         offset = len(text[: exc.pos].encode("utf-8"))
         if exc.msg == "Extra data":
@@ -223,9 +217,9 @@ def _dumps_parsed(value: JSONValue, data: bytes) -> bytes:
     (impossible with at most MAX_DEPTH brackets in the input) and the UTF-16 key order (impossible
     without characters >= U+E000, whose UTF-8 lead bytes are 0xEE..0xF4). This keeps strict
     parsing of ordinary entries at one json.loads plus one C-speed json.dumps."""
-    if data.count(b"{") + data.count(b"[") <= MAX_DEPTH and not _HIGH_LEAD_BYTE.search(data):
+    if data.count(b"{") + data.count(b"[") <= MAX_DEPTH and (data.isascii() or not _HIGH_LEAD_BYTE.search(data)):
         try:
-            return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+            return _SORTED_ENCODER.encode(value).encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate, written as a \uD8xx escape in the input
             raise _lone_surrogate() from None
     return dumps(value)
@@ -267,3 +261,9 @@ def _refuse_fraction(text: str) -> Any:
 
 def _refuse_constant(name: str) -> Any:
     raise _malformed(f"{name} is not valid JSON", "invalid_json", hint="JSON has no NaN or Infinity")
+
+
+# Built once: json.loads / json.dumps with options build a new decoder / encoder on every call.
+_STRICT_DECODER = json.JSONDecoder(object_pairs_hook=_object_without_duplicates, parse_int=_safe_integer,
+                                   parse_float=_refuse_fraction, parse_constant=_refuse_constant)
+_SORTED_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))

@@ -35,6 +35,7 @@ from ledger.note import (
 HASH_SIZE = 32
 MAX_TREE_SIZE = 2**64 - 1
 _DECIMAL = re.compile(r"0|[1-9][0-9]{0,19}")  # ASCII only: [0-9] is a literal byte range
+_CONTROL_CHARACTER = re.compile("[\x00-\x1f]")
 
 
 def _malformed(message: str, hint: str | None = None) -> MalformedError:
@@ -70,13 +71,14 @@ def check_text_line(line: str, what: str) -> None:
     """A checkpoint line is non-empty and has no newline or other control character."""
     if not isinstance(line, str) or line == "":
         raise _malformed(f"{what} is empty")
-    for ch in line:
-        if ch < " ":
-            raise _malformed(f"{what} {line[:60]!r} contains control character U+{ord(ch):04X}")
-    try:
-        line.encode("utf-8")
-    except UnicodeEncodeError:
-        raise _malformed(f"{what} is not valid UTF-8") from None
+    found = _CONTROL_CHARACTER.search(line)
+    if found is not None:
+        raise _malformed(f"{what} {line[:60]!r} contains control character U+{ord(found.group()):04X}")
+    if not line.isascii():  # only non-ASCII text can hold a lone surrogate
+        try:
+            line.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _malformed(f"{what} is not valid UTF-8") from None
 
 
 def check_origin(origin: str) -> None:
@@ -150,14 +152,28 @@ def parse_checkpoint(text: str | bytes, *, any_origin: bool = False) -> Checkpoi
     if len(lines) < 3:
         raise _malformed(f"checkpoint body has {len(lines)} lines; it needs origin, size and root")
     origin, size_text, root_text, *extensions = lines
-    check_text_line(origin, "checkpoint origin")
-    if not any_origin:
-        check_origin(origin)
+    if any_origin:
+        check_text_line(origin, "checkpoint origin")
+    else:
+        check_origin(origin)  # which checks it as a text line first
     size = parse_decimal(size_text, "tree size")
     root = b64decode_strict(root_text, "root hash", reason="malformed_checkpoint")
     if len(root) != HASH_SIZE:
         raise _malformed(f"root hash is {len(root)} bytes, not 32")
-    return Checkpoint(origin, size, root, tuple(extensions))
+    for number, line in enumerate(extensions, 1):
+        check_text_line(line, f"extension line {number}")
+    return _checked_checkpoint(origin, size, root, tuple(extensions))
+
+
+def _checked_checkpoint(origin: str, size: int, root: bytes, extensions: tuple[str, ...]) -> Checkpoint:
+    """A Checkpoint of fields that parse_checkpoint has just checked, without checking them again
+    in ``__post_init__`` (the checkpoint of every verified proof is parsed: this is a hot path)."""
+    cp = object.__new__(Checkpoint)
+    object.__setattr__(cp, "origin", origin)
+    object.__setattr__(cp, "size", size)
+    object.__setattr__(cp, "root", root)
+    object.__setattr__(cp, "extensions", extensions)
+    return cp
 
 
 def sign_checkpoint(cp: Checkpoint, signer: Signer) -> bytes:

@@ -65,6 +65,8 @@ def _check_integer(field: str, value: Any, minimum: int) -> None:
 def _check_fields(obj: Any, where: str, fields: tuple[str, ...]) -> None:
     if not isinstance(obj, dict):
         raise _invalid(where, f"must be a JSON object, not {type(obj).__name__}")
+    if tuple(obj) == fields:  # ``fields`` is sorted, so canonical JSON lists it in this order
+        return
     if len(obj) != len(fields) or any(name not in obj for name in fields):
         unknown = sorted(set(obj) - set(fields))
         if unknown:
@@ -190,16 +192,10 @@ class Entry:
         if self.raw != encode_entry(self.statement, self.signatures):
             raise InvalidInput("Entry.raw is not the encoding of its statement and signatures", hint="build entries with sign() or decode_entry()", reason="inconsistent_entry")
 
-    @functools.cached_property
+    @property
     def signing_message(self) -> bytes:
-        """What every signature of this entry signs, cut from ``raw`` rather than re-encoded.
-
-        ``raw`` is canonical and its top-level keys are "signatures" then "statement", so the
-        statement's canonical encoding is everything between the first ``,"statement":`` and the
-        final ``}``. That pattern cannot occur earlier: the signatures hold only vkeys and base64,
-        and inside any JSON string a quote is escaped."""
-        start = self.raw.find(_STATEMENT_KEY)
-        return SIGNING_DOMAIN + self.raw[start + len(_STATEMENT_KEY) : -1]
+        """What every signature of this entry signs, cut from ``raw`` rather than re-encoded."""
+        return _signing_message(self.raw)
 
     @functools.cached_property
     def leaf_hash(self) -> bytes:
@@ -223,6 +219,18 @@ class Entry:
 
 
 _STATEMENT_KEY = b',"statement":'
+
+
+def _signing_message(raw: bytes) -> bytes:
+    """The signed message of the canonical entry ``raw``: the domain, then the statement's bytes.
+
+    ``raw`` is canonical and its top-level keys are "signatures" then "statement", so the
+    statement's canonical encoding is everything between the first ``,"statement":`` and the
+    final ``}``. That pattern cannot occur earlier: the signatures hold only vkeys and base64,
+    and inside any JSON string a quote is escaped. (Cutting is a find and a copy; not worth a
+    cached_property, whose lock costs about as much.)"""
+    start = raw.find(_STATEMENT_KEY)
+    return SIGNING_DOMAIN + raw[start + len(_STATEMENT_KEY) : -1]
 
 
 def _check_signature_set(signatures: tuple[EntrySignature, ...]) -> None:
@@ -335,7 +343,7 @@ def decode_entry(data: bytes) -> Entry:
     signatures = value["signatures"]
     if not isinstance(signatures, list):
         raise _invalid("entry.signatures", f"must be a JSON array, not {type(signatures).__name__}")
-    signatures = tuple(_signature_from_json(item, i) for i, item in enumerate(signatures))
+    signatures = tuple([_signature_from_json(item, i) for i, item in enumerate(signatures)])
     _check_signature_set(signatures)
     return _trusted_entry(statement, signatures, data)
 
@@ -371,7 +379,11 @@ def _signature_from_json(value: Any, index: int) -> EntrySignature:
         raise MalformedError(exc.message, hint=exc.hint, reason="invalid_field") from None
     if len(sig) != SIGNATURE_SIZE:
         raise _invalid(f"{where}.sig", f"is {len(sig)} bytes, not {SIGNATURE_SIZE}")
-    return EntrySignature(key, sig)
+    # Both fields are checked above, so the constructor's checks are skipped.
+    signature = object.__new__(EntrySignature)
+    object.__setattr__(signature, "key", key)
+    object.__setattr__(signature, "sig", sig)
+    return signature
 
 
 def verify_signatures(entry: Entry) -> None:
@@ -388,7 +400,7 @@ def verify_signatures(entry: Entry) -> None:
             hint="the statement's signer must sign it; co-signatures alone do not count",
             reason="missing_signer_signature",
         )
-    message = entry.signing_message
+    message = _signing_message(entry.raw)
     for signature in entry.signatures:
         verifier = ed25519_verifier(signature.key)
         if not verifier.verify(message, signature.sig):

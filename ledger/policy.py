@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ledger.checkpoint import Checkpoint, parse_checkpoint, parse_decimal
+from ledger.checkpoint import Checkpoint, check_origin, parse_checkpoint, parse_decimal
 from ledger.errors import MalformedError, VerificationFailed
 from ledger.note import (
     ALG_COSIGNATURE_V1,
@@ -121,7 +121,13 @@ class Policy:
         whose cosignatures verified must satisfy the quorum.  Signatures by
         keys the policy does not name are ignored.
         """
-        cp = parse_checkpoint(parse_note(note_bytes).text)
+        return self._verify_parsed(note_bytes, parse_checkpoint(parse_note(note_bytes).text))
+
+    def _verify_parsed(self, note_bytes: bytes, cp: Checkpoint) -> Checkpoint:
+        """:meth:`verify_checkpoint` of a note whose body ``cp`` the caller has parsed already
+        (ledger.verify, from the bundle parser). ``cp`` must be the parse of this very note's
+        text: only the note's signatures are checked here."""
+        check_origin(cp.origin)  # pactlog's origin rule, in case cp was parsed with any origin
         log_keys = [log for log in self.logs if log.name == cp.origin]
         if not log_keys:
             raise VerificationFailed(
@@ -141,6 +147,12 @@ class Policy:
                 hint="check that the policy has the log's current key",
                 reason="no_log_signature",
             )
+        if self.quorum != NONE:  # quorum "none" holds whoever cosigned
+            self._check_quorum(verified)
+        return cp
+
+    def _check_quorum(self, verified: list[Verifier]) -> None:
+        """Raise unless the witnesses among the ``verified`` keys satisfy the quorum."""
         by_key = {(w.name, w.key_id): name for name, w in self.witnesses.items()}
         cosigned = frozenset(
             by_key[(v.name, v.key_id)] for v in verified if isinstance(v, CosignatureVerifier)
@@ -151,7 +163,6 @@ class Policy:
                 hint="collect cosignatures from more witnesses (pactlog witness / add-checkpoint)",
                 reason="quorum_not_met",
             )
-        return cp
 
 
 # --- parsing ----------------------------------------------------------------------------------

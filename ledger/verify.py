@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import merkle
-from .bundle import parse_bundle, parse_consistency_file
+from .bundle import parse_consistency_file, read_bundle
 from .checkpoint import Checkpoint
 from .entry import Entry, decode_entry, verify_signatures
 from .errors import MalformedError, VerificationFailed
@@ -50,13 +50,12 @@ def verify_checkpoint(note: bytes, policy: Policy) -> Checkpoint:
 
 def verify_bundle(data: bytes, policy: Policy) -> list[VerifiedEntry]:
     """Every entry of a bundle, verified offline; raises VerificationFailed on the first failure."""
-    proofs = parse_bundle(data)
-    opened: dict[bytes, Checkpoint] = {}
+    # All proofs of a bundle share one checkpoint note (the parser checks), whose body the parser
+    # has already parsed: the policy only checks its signatures.
+    proofs, body = read_bundle(data)
+    cp = policy._verify_parsed(proofs[0].checkpoint_note, body)
     verified = []
     for p in proofs:
-        cp = opened.get(p.checkpoint_note)
-        if cp is None:
-            cp = opened[p.checkpoint_note] = policy.verify_checkpoint(p.checkpoint_note)
         if p.extra is None:
             raise VerificationFailed(
                 f"the proof for index {p.index} carries no entry",
@@ -77,7 +76,7 @@ def verify_bundle(data: bytes, policy: Policy) -> list[VerifiedEntry]:
                 f"but the checkpoint is from {cp.origin!r}",
                 hint="the bundle mixes two logs", reason="wrong_log",
             )
-        verify_inclusion(merkle.leaf_hash(p.extra), p.index, cp.size, list(p.hashes), cp.root)
+        verify_inclusion(merkle.leaf_hash(p.extra), p.index, cp.size, p.hashes, cp.root)
         verified.append(VerifiedEntry(p.index, entry, cp))
     return verified
 
