@@ -23,7 +23,8 @@ import hashlib
 import json
 import os
 import time as clock
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import click
@@ -105,10 +106,9 @@ class Filing:
         if len({s.vkey for s in signers}) != len(signers):
             raise InvalidInput("the same key is given twice", hint="each --key signs once", reason="usage")
         appending = not (self.dry_run or self.out_path)
-        with open_log(self.db_path, write=appending) as log:
-            # Judged under the writer lock against the state after every logged entry, so the
-            # outcome printed is the one every later replay derives.
-            engine = _engine_at_end(log)
+        # Judged under the writer lock against the state after every logged entry, so the
+        # outcome printed is the one every later replay derives.
+        with open_log(self.db_path, write=appending) as log, _engine_at_end(log) as engine:
             genesis_body = event_of(0, log.entry_bytes(0)).body if log.size else None
             cast = _cast(engine, log.size)
             body = build(Who(cast, signers[0].vkey))
@@ -169,24 +169,29 @@ class Filing:
         sequence.record(self.key_paths[0], max(seq, sequence.last_used(self.key_paths[0])))
 
 
-def _engine_at_end(log: Log) -> Engine:
-    """An engine holding the state after every entry of ``log``: from the derived-state cache (its
-    newest snapshot and the entries after it, the cache brought up to date on the way), not a
-    replay of the whole log. A log whose entry 0 is not a valid genesis has no cache: it is
+@contextmanager
+def _engine_at_end(log: Log) -> Iterator[Engine]:
+    """An engine holding the state after every entry of ``log``, for the duration of the block:
+    from the derived-state cache (its newest snapshot and the entries after it, the cache brought
+    up to date on the way; the engine reads what the cache keeps on disk, so the cache stays open),
+    not a replay of the whole log. A log whose entry 0 is not a valid genesis has no cache: it is
     replayed (the engine then rejects it, and the caller refuses the new entry)."""
     if log.size:
         try:
-            with Coalition.open(log) as coalition:
-                coalition.sync()
-                engine = coalition.engine()
-            if engine.last_index == log.size - 1:
-                return engine
+            coalition = Coalition.open(log)
         except InvalidInput as exc:
             if exc.reason != "no_genesis":
                 raise
+        else:
+            with coalition:
+                coalition.sync()
+                engine = coalition.engine()
+                if engine.last_index == log.size - 1:
+                    yield engine
+                    return
     engine = Engine(track=False)
     engine.apply_all(events_of(log.entries()))
-    return engine
+    yield engine
 
 
 def _engine_through(log: Log, end: int) -> Engine:
@@ -731,8 +736,7 @@ def submit(paths: tuple[str, ...], db_path: str, out: Output) -> None:
             datas += [line.rstrip(b"\r\n") for line in stream if line.strip()]
     if not datas:
         raise InvalidInput("no entry to submit", hint="pass entry files (from `pactlog sign` or `-o`)", reason="empty")
-    with open_log(db_path, write=True) as log:
-        engine = _engine_at_end(log)
+    with open_log(db_path, write=True) as log, _engine_at_end(log) as engine:
         judged = log.size
         results = []
         for appended in log.append_many(datas):

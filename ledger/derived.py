@@ -43,9 +43,11 @@ from .rules import explain as rules_explain
 from .rules.events import GENESIS, SECONDS_PER_DAY, day_of
 from .rules.genesis import genesis_problem
 from .rules.params import LEVEL_CAP
+from .rules.records import SPILLABLE
 from .rules.sanctions import counted_breaches, stayed
 from .rules.view import actor_view, commitment_view, monitor_view, pact_view
 from .store import DerivedTables
+from .disk_state import StoredJournal, StoredRecords, evicted_rows
 
 FORMAT = "pactlog-derived/1"
 Progress = Callable[[int], None]
@@ -55,8 +57,10 @@ Progress = Callable[[int], None]
 class Settings:
     """Tunables of the cache (tests shrink them to exercise thinning and flushing)."""
 
-    milestones: int = 8          # day-end snapshots kept besides the tip
+    milestones: int = 8          # day-end snapshots kept besides the tip, until the stride reaches max_stride
     min_stride: int = 4096       # fewest entries between two kept snapshots
+    max_stride: int = 8192       # most entries between two kept snapshots (what an old-day query replays)
+    evict_every: int = 4096      # entries between two evictions of untouched records to disk
     flush_rows: int = 20_000     # view rows held in memory before a write transaction
     flush_entries: int = 50_000  # entries applied between write transactions
 
@@ -96,7 +100,8 @@ def rules_fingerprint() -> str:
     global _FINGERPRINT
     if _FINGERPRINT is None:
         here = Path(__file__).resolve().parent
-        files = sorted((here / "rules").glob("*.py")) + [here / "events.py", here / "derived.py"]
+        files = sorted((here / "rules").glob("*.py")) + [here / "events.py", here / "derived.py",
+                                                          here / "disk_state.py"]
         h = hashlib.sha256(FORMAT.encode())
         for path in files:
             try:
@@ -400,7 +405,7 @@ class Coalition:
         with _bulk():
             if snap is not None:
                 try:
-                    engine = Engine.restore(zlib.decompress(snap[2]), trusted=True)
+                    engine = _restore(self.tables, snap)
                     start = snap[0]
                 except (MalformedError, zlib.error):
                     engine, start = Engine(), 0
@@ -545,6 +550,20 @@ class Coalition:
                             hint=f"{role}s: {', '.join(known)}" if known else None, reason=f"unknown_{role}")
 
 
+def _restore(tables: DerivedTables, snap: tuple[int, int, bytes]) -> Engine:
+    """The engine of a stored snapshot (size, day, data), its journal read from the cache: the
+    records of the snapshot's past, positions up to 2·size − 1 (specs/derived-state.md §6)."""
+    engine = Engine.restore(zlib.decompress(snap[2]), trusted=True)
+    _keep_on_disk(engine, tables, 2 * snap[0] - 1)
+    return engine
+
+
+def _keep_on_disk(engine: Engine, tables: DerivedTables, through: int) -> None:
+    """Give the engine the journal and the evicted records stored up to position ``through``."""
+    journal = engine.st.journal = StoredJournal(tables, through)
+    engine.st.keep_records_in(StoredRecords(tables, journal))
+
+
 def _genesis_of(log: Log):
     """Entry 0 as an engine event, if it is a valid GENESIS; else InvalidInput (exit 2)."""
     if log.size == 0:
@@ -583,16 +602,19 @@ class _Deriver:
         self.new_snapshots: list[tuple[int, int, bool, bytes]] = []
         self.dropped: list[int] = []
         self.since_flush = 0
+        self.since_evict = 0
         self.tip_saved_at = size if size else -1  # size of the newest stored snapshot
         self.drop_tips = False                  # the next flush replaces the stored tip
 
     @classmethod
     def fresh(cls, coalition: Coalition) -> "_Deriver":
         settings = coalition.settings
-        stride = max(settings.min_stride, -(-coalition.log.size // settings.milestones))
+        stride = min(settings.max_stride, max(settings.min_stride, -(-coalition.log.size // settings.milestones)))
         coalition.tables.clear({"format": FORMAT, "rules": rules_fingerprint(), "size": "0", "day": "0",
                                 "root": "", "stride": str(stride)})
-        deriver = cls(coalition, Engine(), 0, stride, [])
+        engine = Engine()
+        _keep_on_disk(engine, coalition.tables, -1)
+        deriver = cls(coalition, engine, 0, stride, [])
         deriver.tip_saved_at = -1
         return deriver
 
@@ -604,9 +626,11 @@ class _Deriver:
         size = int(meta["size"])
         sizes = coalition.tables.snapshot_sizes()
         snap = coalition.tables.snapshot(max_size=size)
-        engine, start = Engine(), 0
         if snap is not None:
-            engine, start = Engine.restore(zlib.decompress(snap[2]), trusted=True), snap[0]
+            engine, start = _restore(coalition.tables, snap), snap[0]
+        else:
+            engine, start = Engine(), 0
+            _keep_on_disk(engine, coalition.tables, -1)
         for ev in events_of(coalition.log.entries(start, size)):
             engine.apply(ev)
         milestones = [s for s, _, tip in sizes if not tip and s <= size]
@@ -624,9 +648,10 @@ class _Deriver:
                 found = self.tables.view(kind, "", name, day)
                 if found is not None:
                     self.last[(kind, "", name)] = found[1]
-        for pid, pact in st.pacts.items():
+        # Pacts and commitments that will wake up are never evicted (_evict), so they are resident.
+        for pid, pact in st.pacts.resident.items():
             self._schedule(_pact_wake(pact_view(pact, day)), ("pact", pid), day)
-        for cid, c in st.commitments.items():
+        for cid, c in st.commitments.resident.items():
             view = commitment_view(c, day)
             self._schedule(_commitment_wake(view), ("commitment", cid), day)
             self._note_appeal(c["actor"], cid, view)
@@ -660,6 +685,7 @@ class _Deriver:
                 self.dirty_commitments.update(commitments)
             self.size = ev.index + 1
             self.since_flush += 1
+            self.since_evict += 1
             done += 1
             if progress and done % 4096 == 0:
                 progress(done)
@@ -731,11 +757,13 @@ class _Deriver:
 
     def _milestone(self, size: int, day: int) -> None:
         """Keep a snapshot of the end of ``day``; past the limit, keep every other one (newest
-        kept) and double the stride, so they stay evenly spread over the log."""
+        kept) and double the stride, so they stay evenly spread over the log — until the stride
+        reaches ``max_stride``: from then on every one is kept, so that a query for an old day never
+        replays more than that many entries (a snapshot holds only the records in use, see _evict)."""
         self.new_snapshots.append((size, day, False, zlib.compress(self.engine.snapshot(canonical=False), 1)))
         self.milestones.append(size)
         self.tip_saved_at = max(self.tip_saved_at, size)
-        if len(self.milestones) > self.settings.milestones:
+        if len(self.milestones) > self.settings.milestones and self.stride * 2 <= self.settings.max_stride:
             newest_first = self.milestones[::-1]
             dropped = set(newest_first[1::2])
             self.milestones = sorted(newest_first[0::2])
@@ -755,14 +783,36 @@ class _Deriver:
         self.tip_saved_at = self.size
         self.drop_tips = True
 
+    def _evict(self) -> list[tuple[str, str, int, str]]:
+        """Move to disk the records no entry touched since the last flush, except pacts and
+        commitments that will still change with time (they have a wake-up day): those stay."""
+        st, day = self.engine.st, self.day
+        pos = st.journal.pos
+
+        def waking(kind: str):
+            if kind == "pacts":
+                return lambda _, pact: _pact_wake(pact_view(pact, day)) is not None
+            if kind == "commitments":
+                return lambda _, c: _commitment_wake(commitment_view(c, day)) is not None
+            return lambda _, record: False
+
+        rows = []
+        for kind in SPILLABLE:
+            rows += evicted_rows(kind, getattr(st, kind).evict(waking(kind)), pos)
+        return rows
+
     def _flush(self, size: int, day: int) -> None:
         """One write transaction: the pending rows and snapshots, and the meta saying that the
         rows are complete for the first ``size`` entries (engine day ``day``)."""
+        records = []
+        if self.since_evict >= self.settings.evict_every:
+            records, self.since_evict = self._evict(), 0
+        journal = self.engine.st.journal.take()
         meta = {"size": str(size), "day": str(day), "stride": str(self.stride),
                 "root": self.c.log.root(size).hex() if size else "",
                 "format": FORMAT, "rules": rules_fingerprint()}
         self.tables.save(views=self.rows, snapshots=self.new_snapshots, drop_snapshots=self.dropped,
-                         drop_tips=self.drop_tips, meta=meta)
+                         drop_tips=self.drop_tips, meta=meta, journal=journal, records=records)
         self.rows, self.new_snapshots, self.dropped = [], [], []
         self.drop_tips = False
         self.since_flush = 0

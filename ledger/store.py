@@ -416,11 +416,21 @@ DERIVED_SCHEMA = (
     # engine day is ``day``; ``tip`` = 1 for the one snapshot at the end of the last sync.
     "CREATE TABLE IF NOT EXISTS derived_snapshots (size INTEGER PRIMARY KEY, day INTEGER NOT NULL, "
     "tip INTEGER NOT NULL, data BLOB NOT NULL)",
+    # The rules engine's journal (ledger/stored_journal.py): ineffective entries, balance movements
+    # and rejections by subject, each at its position in the fold (2i: start of the day of entry i;
+    # 2i + 1: entry i), in the order the engine made them (seq).
+    "CREATE TABLE IF NOT EXISTS derived_journal (kind TEXT NOT NULL, subject TEXT NOT NULL, pos INTEGER NOT NULL, "
+    "seq INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (kind, subject, pos, seq)) WITHOUT ROWID",
+    # Claims, commitments, pacts and incidents moved out of the engine's memory (ledger/disk_state.py):
+    # the version of record ``key`` of ``kind`` as of position ``pos``.
+    "CREATE TABLE IF NOT EXISTS derived_records (kind TEXT NOT NULL, key TEXT NOT NULL, pos INTEGER NOT NULL, "
+    "data TEXT NOT NULL, PRIMARY KEY (kind, key, pos)) WITHOUT ROWID",
     # Memoised state digests: the digest as of ``day`` computed from the first ``size`` entries.
     "CREATE TABLE IF NOT EXISTS derived_digests (day INTEGER PRIMARY KEY, size INTEGER NOT NULL, "
     "digest TEXT NOT NULL)",
 )
-DERIVED_TABLES = ("derived_meta", "derived_views", "derived_snapshots", "derived_digests")
+DERIVED_TABLES = ("derived_meta", "derived_views", "derived_snapshots", "derived_journal", "derived_records",
+                  "derived_digests")
 
 ViewRow = tuple[str, str, str, int, str]  # kind, owner, name, day, data
 
@@ -541,6 +551,33 @@ class DerivedTables:
         """(size, day, tip) of every stored snapshot, by size."""
         return [(s, d, bool(t)) for s, d, t in self._read("SELECT size, day, tip FROM derived_snapshots ORDER BY size")]
 
+    def journal(self, kind: str, subject: str, through: int, pos: int | None = None) -> list[str]:
+        """The data of the journal records of (kind, subject) at positions <= ``through`` (only at
+        ``pos`` if given), in the order they were made."""
+        if pos is not None:
+            if pos > through:
+                return []
+            sql, params = ("SELECT data FROM derived_journal WHERE kind = ? AND subject = ? AND pos = ? ORDER BY seq",
+                           (kind, subject, pos))
+        else:
+            sql, params = ("SELECT data FROM derived_journal WHERE kind = ? AND subject = ? AND pos <= ? "
+                           "ORDER BY pos, seq", (kind, subject, through))
+        return [data for (data,) in self._read(sql, params)]
+
+    def record(self, kind: str, key: str, through: int) -> str | None:
+        """The data of the latest stored version of a record at a position <= ``through``."""
+        rows = self._read("SELECT data FROM derived_records WHERE kind = ? AND key = ? AND pos <= ? "
+                          "ORDER BY pos DESC LIMIT 1", (kind, key, through))
+        return rows[0][0] if rows else None
+
+    def records(self, kind: str, through: int) -> list[tuple[str, str]]:
+        """(key, data) of the latest stored version of every record of ``kind`` at a position <=
+        ``through``, by key."""
+        # SQLite takes the bare column of a max() aggregate from the row holding the maximum.
+        rows = self._read("SELECT key, max(pos), data FROM derived_records WHERE kind = ? AND pos <= ? "
+                          "GROUP BY key ORDER BY key", (kind, through))
+        return [(key, data) for key, _, data in rows]
+
     def digest(self, day: int) -> tuple[int, str] | None:
         rows = self._read("SELECT size, digest FROM derived_digests WHERE day = ?", (day,))
         return (rows[0][0], rows[0][1]) if rows else None
@@ -556,11 +593,18 @@ class DerivedTables:
             yield conn
 
     def save(self, *, views: Iterable[ViewRow] = (), snapshots: Iterable[tuple[int, int, bool, bytes]] = (),
-             drop_snapshots: Iterable[int] = (), drop_tips: bool = False, meta: Mapping[str, str] | None = None) -> None:
+             drop_snapshots: Iterable[int] = (), drop_tips: bool = False, meta: Mapping[str, str] | None = None,
+             journal: Iterable[tuple[str, str, int, int, str]] = (),
+             records: Iterable[tuple[str, str, int, str]] = ()) -> None:
         """Store view rows (replacing a row of the same key and day), snapshots (size, day, tip, data),
-        drop snapshots by size (and every tip first when ``drop_tips``) and update meta, atomically."""
+        journal records (kind, subject, pos, seq, data), evicted records (kind, key, pos, data), drop snapshots by size (and every tip first
+        when ``drop_tips``) and update meta, atomically."""
         try:
             with self._write() as conn:
+                conn.executemany("INSERT OR REPLACE INTO derived_journal(kind, subject, pos, seq, data) "
+                                 "VALUES (?, ?, ?, ?, ?)", list(journal))
+                conn.executemany("INSERT OR REPLACE INTO derived_records(kind, key, pos, data) VALUES (?, ?, ?, ?)",
+                                 list(records))
                 conn.executemany("INSERT OR REPLACE INTO derived_views(kind, owner, name, day, data) VALUES (?, ?, ?, ?, ?)",
                                  list(views))
                 if drop_tips:

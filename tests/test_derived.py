@@ -27,6 +27,7 @@ from ledger.log import Log
 from ledger.note import Signer
 from ledger.policy import Policy
 from ledger.rules import Engine, day_of
+from ledger.rules.explain import explain
 from ledger.verify import verify_bundle
 from rules.builder import EPOCH, Log as Story
 from rules.generate import coalition_log
@@ -34,7 +35,9 @@ from rules.generate import coalition_log
 ORIGIN = "example.org/coalition"
 LOG_SIGNER = Signer(ORIGIN, hashlib.sha256(b"coalition log key").digest())
 FAR_FUTURE = 4_000_000_000  # the log's clock: every test entry is in its past
-TINY = Settings(milestones=2, min_stride=4, flush_rows=7, flush_entries=5)  # thin and flush all the time
+TINY = Settings(milestones=2, min_stride=4, flush_rows=7, flush_entries=5, evict_every=3)  # thin, flush, evict often
+# The stride stops growing at once: every day-end snapshot is kept; every flush evicts.
+CAPPED = Settings(milestones=2, min_stride=4, max_stride=8, flush_rows=7, flush_entries=5, evict_every=1)
 _FAKE_VKEY = re.compile(r"([A-Za-z0-9]+)\+[0-9a-f]{8}\+AQ[0-9a-f]{42}=")
 
 
@@ -128,6 +131,18 @@ def assert_matches_replay(coalition: Coalition, log: Log, day: int, digest: bool
     assert summary["projected"] == (day > coalition.current_day)
     if digest:
         assert coalition.digest(day) == engine.digest(day)
+        assert_explanations_match(coalition, engine, view, day)
+
+
+def assert_explanations_match(coalition: Coalition, engine: Engine, view: dict, day: int) -> None:
+    """Explanations from the cache (snapshots, the journal on disk) equal those of a replay."""
+    facts = [("balance", name) for name in view["actors"]] + [("level", name) for name in view["actors"]]
+    facts += [("flags", name) for name in view["actors"]] + [("system", "BUFFER")]
+    facts += [("claim", cid) for cid in view["claims"]] + [("commitment", cid) for cid in view["commitments"]]
+    facts += [("pact", pid) for pid in view["pacts"]] + [("monitor", name) for name in view["monitors"]]
+    facts += [("entry", str(index)) for index in range(1, view["through_index"] + 1, 3)]
+    for fact in facts:
+        assert coalition.explain(*fact, as_of=day) == explain(engine, *fact, as_of=day), fact
 
 
 # --- incremental = full replay, for random coalitions --------------------------------------
@@ -138,13 +153,13 @@ def chunked_logs(draw):
     events = draw(coalition_log(max_entries=40))
     cuts = sorted(draw(st.sets(st.integers(1, len(events)), max_size=4)) | {len(events)})
     keep_open = draw(st.booleans())
-    return events, cuts, keep_open
+    return events, cuts, keep_open, draw(st.sampled_from([TINY, CAPPED]))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(chunked_logs())
 def test_incremental_syncs_equal_a_replay_of_the_log_cut_at_every_day(case):
-    events, cuts, keep_open = case
+    events, cuts, keep_open, tuning = case
     with tempfile.TemporaryDirectory() as tmp:
         log, signing = create_log(Path(tmp) / "log.db")
         with log:
@@ -156,10 +171,11 @@ def test_incremental_syncs_equal_a_replay_of_the_log_cut_at_every_day(case):
                 if coalition is None or not keep_open:
                     if coalition is not None:
                         coalition.close()
-                    coalition = Coalition.open(log, settings=TINY)
+                    coalition = Coalition.open(log, settings=tuning)
                 coalition.sync()
             assert coalition.cached_size == log.size
-            assert len([s for s in coalition.tables.snapshot_sizes() if not s[2]]) <= TINY.milestones
+            if tuning is TINY:
+                assert len([s for s in coalition.tables.snapshot_sizes() if not s[2]]) <= TINY.milestones
             for day in range(coalition.start_day, coalition.current_day + 3):
                 assert_matches_replay(coalition, log, day, digest=day % 3 == 0)
             assert_matches_replay(coalition, log, coalition.current_day + 40)

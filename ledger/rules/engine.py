@@ -21,6 +21,7 @@ from ledger.rules import events as t
 from ledger.rules.digest import canonical_bytes, parse_canonical
 from ledger.rules.genesis import declared_extensions, genesis_problem, version_one
 from ledger.rules.reasons import LOG_REJECTED, MALFORMED, Outcome, Reject
+from ledger.rules.records import Records
 from ledger.rules.state import State
 from ledger.rules.subjects import subjects_of
 from ledger.rules.view import state_view
@@ -73,6 +74,7 @@ class Engine:
             raise InvalidInput(f"entry {ev.index} is not after entry {st.last_index}",
                                hint="feed entries in log order, each once", reason="entry_order")
         st.last_index = ev.index
+        st.journal.pos = 2 * ev.index           # start-of-day effects before this entry
         if st.rejected is not None:
             return Outcome(ev.index, 0, LOG_REJECTED, None, f"the log was rejected at entry {st.rejected['index']}")
         if not st.started:
@@ -83,7 +85,8 @@ class Engine:
         if day < st.day:
             return self._reject(ev, day, Reject(MALFORMED, f"the entry's day {day} is before day {st.day}"))
         if day > st.day:
-            self.advance(day)
+            self._advance(day)
+        st.journal.pos = 2 * ev.index + 1       # the entry itself
         handler = HANDLERS.get(ev.type)
         extension = t.EXTENSION_TYPES.get(ev.type)
         if handler is None or (extension is not None and extension not in st.extensions):
@@ -99,7 +102,8 @@ class Engine:
 
     def _reject(self, ev: t.Event, day: int, rejection: Reject) -> Outcome:
         st = self.st
-        st.ineffective.append([ev.index, rejection.code, rejection.sub])
+        st.journal.pos = 2 * ev.index + 1
+        st.journal.add_ineffective([ev.index, rejection.code, rejection.sub])
         if st.track:
             subjects = ["entry"] + subjects_of(ev.type, ev.body)
             st.note_rejection(subjects, ev.index, rejection.code, rejection.sub, rejection.detail)
@@ -128,6 +132,10 @@ class Engine:
     def advance(self, day: int) -> None:
         """Apply the start-of-day effects of every day up to ``day`` (C3): per day, commitment
         defaults first, then pact failures, each in the log order of their creating entries."""
+        self.st.journal.pos = 2 * (self.st.last_index + 1)   # before the next entry
+        self._advance(day)
+
+    def _advance(self, day: int) -> None:
         st = self.st
         heap = st.heap
         while heap and heap[0] <= day:
@@ -229,7 +237,11 @@ class Engine:
     def copy(self) -> "Engine":
         """An independent deep copy (for projections). The state is plain data, which marshal
         copies an order of magnitude faster than a JSON round trip."""
-        return Engine._of_state(marshal.loads(marshal.dumps(self.st.to_json())))
+        engine = Engine._of_state(marshal.loads(marshal.dumps(self.st.to_json())))
+        engine.st.journal = self.st.journal.fork(engine.st)
+        if isinstance(self.st.commitments, Records):      # the rest of the records is on disk
+            engine.st.keep_records_in(self.st.commitments.store.fork(engine.st.journal))
+        return engine
 
 
 def replay(events, *, track: bool = True) -> Engine:

@@ -17,8 +17,6 @@ entries with their reason codes, and for levels also breaches that did not count
 
 from __future__ import annotations
 
-from bisect import bisect_left
-
 from ledger.errors import InvalidInput
 from ledger.rules.flags import divergent_in_window, hugging_metrics
 from ledger.rules.liability import incident_key
@@ -56,7 +54,7 @@ def _base(st, day: int, fact: list, value, rules) -> dict:
 
 
 def _not_counted(st, subject: str) -> list[dict]:
-    return [{"index": r[0], "code": r[1], "sub": r[2], "detail": r[3]} for r in st.prov_rej.get(subject, ())]
+    return [{"index": r[0], "code": r[1], "sub": r[2], "detail": r[3]} for r in st.journal.rejections(subject)]
 
 
 def _cite(index: int, day: int, rule: str, version: int, what: str) -> dict:
@@ -86,7 +84,7 @@ def _balance(st, day: int, name: str, field: str | None = None) -> dict:
 
 
 def _movements(st, day: int, fact: list, value, name: str, fields) -> dict:
-    records = [r for r in st.prov_acct.get(name, ()) if r[4] in fields]
+    records = [r for r in st.journal.movements(name) if r[4] in fields]
     out = _base(st, day, fact, value, [r[2] for r in records] or ["R4"])
     for index, rday, rule, version, field, delta, subject, creator in records:
         what = f"{field} {delta:+d} ({subject})"
@@ -321,15 +319,12 @@ def _entry(st, day: int, index) -> dict:
     index = int(index)
     if not 0 <= index <= st.last_index:
         raise InvalidInput(f"no entry {index} as of day {day}", reason="unknown_fact")
-    at = bisect_left(st.ineffective, [index])
-    found = at < len(st.ineffective) and st.ineffective[at][0] == index
-    code, sub = (st.ineffective[at][1], st.ineffective[at][2]) if found else (None, None)
-    out = _base(st, day, ["entry", index], {"effective": not found, "code": code, "sub": sub}, ["R1"])
-    if found:
-        records = st.prov_rej.get("entry", [])
-        at = bisect_left(records, [index])        # indices ascend: one lookup, not a scan
+    record = st.journal.ineffective_of(index)
+    code, sub = (record[1], record[2]) if record else (None, None)
+    out = _base(st, day, ["entry", index], {"effective": record is None, "code": code, "sub": sub}, ["R1"])
+    if record:
         out["not_counted"] = [{"index": r[0], "code": r[1], "sub": r[2], "detail": r[3]}
-                              for r in records[at:at + 1] if r[0] == index]
+                              for r in st.journal.rejections("entry", index)][:1]
     return out
 
 

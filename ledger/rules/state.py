@@ -13,6 +13,8 @@ import heapq
 from bisect import bisect_right
 
 from ledger.rules.genesis import SYSTEM_ACCOUNTS
+from ledger.rules.journal import MemoryJournal
+from ledger.rules.records import SPILLABLE, Records, RecordStore
 
 # Attributes that make up a snapshot, in one place so save and restore cannot drift apart.
 PERSISTED = (
@@ -55,6 +57,8 @@ class State:
         self.divergent = {}           # actor -> [[days ...], [indices ...]] of divergent audits
         self.heap = []                # heap of days with scheduled start-of-day effects
         self.sched = {}               # str(day) -> [[commitment ids], [pact ids]]
+        # The journal's records when it is a MemoryJournal (see ledger/rules/journal.py); empty when a
+        # persisted layer keeps them on disk.
         self.ineffective = []         # [index, code, sub] in log order
         self.track = track            # record provenance for explanations
         self.prov_acct = {}           # account -> [[index, day, rule, version, field, delta, subject, creator]]
@@ -67,18 +71,33 @@ class State:
         self.ombuds = {}              # monitor -> index of the approval designating it ombud
         self.whistles = {}            # whistle id -> relayed whistleblower report
         self.whistled = {}            # actor -> [whistle ids about it] in log order
+        self.journal = MemoryJournal(self)   # a persisted layer may attach its own (ledger.derived)
         self.rebuild_caches()
 
     # --- persistence -------------------------------------------------------------------------
 
     def to_json(self) -> dict:
-        return {name: getattr(self, name) for name in PERSISTED}
+        """The persisted attributes; of records kept partly on disk (``Records``), the resident ones."""
+        data = {name: getattr(self, name) for name in PERSISTED}
+        for name in SPILLABLE:
+            if isinstance(data[name], Records):
+                data[name] = data[name].resident
+        return data
+
+    def keep_records_in(self, store: RecordStore) -> None:
+        """Let ``store`` hold the claims, commitments, pacts and incidents not in use (see
+        ledger/rules/records.py): from now on they are ``Records`` over the current dicts."""
+        for name in SPILLABLE:
+            current = getattr(self, name)
+            resident = current.resident if isinstance(current, Records) else current
+            setattr(self, name, Records(name, resident, store))
 
     @classmethod
     def from_json(cls, data: dict) -> "State":
         state = cls.__new__(cls)
         for name in PERSISTED:
             setattr(state, name, data[name])
+        state.journal = MemoryJournal(state)
         state.rebuild_caches()
         return state
 
@@ -140,11 +159,11 @@ class State:
             self.acct[name][field] += delta
         if self.track and delta:
             record = [index, day, rule, self.version_at(day)["version"], field, delta, subject, creator]
-            self.prov_acct.setdefault(name, []).append(record)
+            self.journal.add_movement(name, record)
 
     def note_rejection(self, subjects, index: int, code: str, sub, detail) -> None:
         for subject in subjects:
-            self.prov_rej.setdefault(subject, []).append([index, code, sub, detail])
+            self.journal.add_rejection(subject, [index, code, sub, detail])
 
     # --- start-of-day schedule (R5 defaults, R9 failures) ---------------------------------------
 

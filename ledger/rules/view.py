@@ -43,7 +43,7 @@ def state_view(st, day: int) -> dict:
         "pacts": {pid: pact_view(pact, day) for pid, pact in st.pacts.items()},
         "incidents": incidents_view(st),
         "proposals": [proposal_view(p) for p in sorted(st.proposals.values(), key=lambda p: p["first_index"])],
-        "ineffective": st.ineffective,
+        "ineffective": st.journal.ineffective(),
     }
     if st.extensions:        # absent for plain RS-1, so its canonical state is exactly RS-1's
         view["ruleset"]["extensions"] = st.extensions
