@@ -816,6 +816,6 @@ class _Deriver:
         self.rows, self.new_snapshots, self.dropped = [], [], []
         self.drop_tips = False
         self.since_flush = 0
-        if len(self.last) > 200_000:   # bound memory: forget pacts' and commitments' last rows
+        if len(self.last) > 20_000:    # bound memory: forget the last rows of pacts and commitments
             self.last = {k: v for k, v in self.last.items() if k[0] in ("actor", "monitor", "coalition")}
 

@@ -116,15 +116,23 @@ def _system(st, day: int, name: str) -> dict:
 def _level(st, day: int, name: str) -> dict:
     _need(st.acct, name, "actor")
     breaches = st.breaches.get(name, ())
-    counted = set(counted_breaches(st, name, day, limit=len(breaches) or 1))
-    value = min(LEVEL_CAP, len(counted))
+    counting = counted_breaches(st, name, day, limit=len(breaches) or 1)      # newest first
+    # The level is min(LEVEL_CAP, how many count): the newest LEVEL_CAP that count prove it, and
+    # are what is cited; the others that count are only counted (an explanation stays bounded).
+    cited = set(counting[:LEVEL_CAP])
+    value = min(LEVEL_CAP, len(counting))
     out = _base(st, day, ["level", name], value, ["R5", "R6", "R8"])
     window = st.params(day)["SANCTION_WINDOW"]
+    out["what"] = (f"{len(counting)} breach{'es' if len(counting) != 1 else ''} count in the sanction window "
+                   f"(days {day - window + 1}..{day}); level = min({LEVEL_CAP}, that)"
+                   + (f"; the newest {LEVEL_CAP} are cited" if len(counting) > LEVEL_CAP else ""))
     for cid in _breaches_considered(st, breaches, day - window + 1):
         c = st.commitments[cid]
-        if cid in counted:
+        if cid in cited:
             _cite_breach(st, out, cid, c)
             continue
+        if c["status"] == "BREACHED" and not stayed(c, day) and c["resolved_day"] >= day - window + 1:
+            continue                                # counts, beyond the cited ones
         if c["status"] == "VOIDED":
             note, index = "VOIDED", c["appeal"]["decided_index"]
         elif stayed(c, day):

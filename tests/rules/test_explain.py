@@ -79,6 +79,16 @@ def test_level_explanation_lists_only_the_newest_breaches_before_the_window():
                                                                      (6, "OUTSIDE_WINDOW")]
 
 
+def test_level_explanation_cites_the_newest_breaches_that_prove_the_capped_level():
+    log = Log()
+    for n in range(5):                                  # five defaults, days 1..5, indexes 1..5
+        log.commit(0, "A", f"c{n}", n)
+    out = explain(log.engine(), "level", "A", as_of=10)
+    assert out["value"] == 3
+    assert [r["created_by"] for r in out["start_of_day"]] == [3, 4, 5]
+    assert out["not_counted"] == [] and "5 breaches count" in out["what"]
+
+
 def test_access_explanation_has_its_inputs(story):
     out = explain(story.engine(), "access", "A", as_of=10)
     assert out["value"] is True and out["rules"] == ["R10"]      # level 2, holdings exactly 50
