@@ -691,7 +691,9 @@ class _Deriver:
                 progress(done)
         if self.size:
             self._write_day(self.day)          # the tip's rows, rewritten if more entries of the day come
-        self._save_tip()
+        if self._tip_due():
+            self._flush(self.size, self.day, evict=True)
+            self._save_tip()
         self._flush(self.size, self.day)
         if progress:
             progress(done)
@@ -702,6 +704,7 @@ class _Deriver:
         closed = self.day
         self._write_day(closed)
         if size - (self.milestones[-1] if self.milestones else 0) >= self.stride:
+            self._flush(size, closed, evict=True)   # the snapshot then holds only the records in use
             self._milestone(size, closed)
         for gap in range(closed + 1, next_day):
             self.engine.advance(gap)
@@ -771,14 +774,15 @@ class _Deriver:
             self.new_snapshots = [s for s in self.new_snapshots if s[0] not in dropped]
             self.dropped.extend(dropped)
 
-    def _save_tip(self) -> None:
-        """A snapshot after the last entry, unless the newest stored one is fewer than a quarter
-        stride old: a process that resumes then replays at most that many entries, and an O(state)
-        snapshot is paid once every stride / 4 entries, not at every sync."""
+    def _tip_due(self) -> bool:
+        """Whether to take a snapshot after the last entry: unless the newest stored one is fewer
+        than a quarter stride old. A process that resumes then replays at most that many entries,
+        and a snapshot is paid once every stride / 4 entries, not at every sync."""
         if self.size == 0 or self.size == self.tip_saved_at:
-            return
-        if self.tip_saved_at >= 0 and self.size - self.tip_saved_at < max(self.settings.min_stride, self.stride // 4):
-            return
+            return False
+        return self.tip_saved_at < 0 or self.size - self.tip_saved_at >= max(self.settings.min_stride, self.stride // 4)
+
+    def _save_tip(self) -> None:
         self.new_snapshots.append((self.size, self.day, True, zlib.compress(self.engine.snapshot(canonical=False), 1)))
         self.tip_saved_at = self.size
         self.drop_tips = True
@@ -801,11 +805,12 @@ class _Deriver:
             rows += evicted_rows(kind, getattr(st, kind).evict(waking(kind)), pos)
         return rows
 
-    def _flush(self, size: int, day: int) -> None:
+    def _flush(self, size: int, day: int, *, evict: bool = False) -> None:
         """One write transaction: the pending rows and snapshots, and the meta saying that the
-        rows are complete for the first ``size`` entries (engine day ``day``)."""
+        rows are complete for the first ``size`` entries (engine day ``day``); records not in use
+        are evicted every ``evict_every`` entries, and whenever ``evict`` (before a snapshot)."""
         records = []
-        if self.since_evict >= self.settings.evict_every:
+        if evict or self.since_evict >= self.settings.evict_every:
             records, self.since_evict = self._evict(), 0
         journal = self.engine.st.journal.take()
         meta = {"size": str(size), "day": str(day), "stride": str(self.stride),

@@ -31,7 +31,7 @@ class StoredJournal(Journal):
     def __init__(self, tables: DerivedTables, through: int):
         self.tables = tables
         self.through = through                    # stored records with pos <= through are ours
-        self.pos = through + 1
+        self.pos = through                        # the last step taken (an eviction before the next one is dated so)
         self._added: dict[tuple[str, str], list[tuple[int, int, list]]] = {}  # (kind, subject) -> [(pos, seq, record)]
         # A record's seq is its rank among the records made at its position, so that the same fold
         # names the same record the same way in every process (an engine resumed from an older

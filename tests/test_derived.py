@@ -156,7 +156,7 @@ def chunked_logs(draw):
     return events, cuts, keep_open, draw(st.sampled_from([TINY, CAPPED]))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(chunked_logs())
 def test_incremental_syncs_equal_a_replay_of_the_log_cut_at_every_day(case):
     events, cuts, keep_open, tuning = case
