@@ -284,6 +284,8 @@ def job_incremental(db: str, n: int, appends: int) -> dict:
     copy = db + ".incremental"
     remove_db(copy)
     shutil.copy(db, copy)
+    if os.path.exists(db + "-wal"):  # what was committed but not yet checkpointed into the main file
+        shutil.copy(db + "-wal", copy + "-wal")
     try:
         extra = list(signed_entries(n + appends + 1, start=n))
         with Log.open(copy, write=True, clock=clock) as log:

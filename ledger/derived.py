@@ -43,11 +43,11 @@ from .rules import explain as rules_explain
 from .rules.events import GENESIS, SECONDS_PER_DAY, day_of
 from .rules.genesis import genesis_problem
 from .rules.params import LEVEL_CAP
-from .rules.records import SPILLABLE
+from .rules.records import SPILLABLE, TAIL_LISTS, TailList, tail_slots
 from .rules.sanctions import counted_breaches, stayed
 from .rules.view import actor_view, commitment_view, monitor_view, pact_view
 from .store import DerivedTables
-from .disk_state import StoredJournal, StoredRecords, evicted_rows
+from .disk_state import StoredJournal, StoredRecords, evicted_rows, spilled_rows
 
 FORMAT = "pactlog-derived/1"
 Progress = Callable[[int], None]
@@ -59,8 +59,9 @@ class Settings:
 
     milestones: int = 8          # day-end snapshots kept besides the tip, until the stride reaches max_stride
     min_stride: int = 4096       # fewest entries between two kept snapshots
-    max_stride: int = 8192       # most entries between two kept snapshots (what an old-day query replays)
+    max_stride: int = 4096       # most entries between two kept snapshots (what an old-day query replays)
     evict_every: int = 4096      # entries between two evictions of untouched records to disk
+    tail_keep: int = 64          # newest items of an actor's breach or self-report list kept in memory
     flush_rows: int = 20_000     # view rows held in memory before a write transaction
     flush_entries: int = 50_000  # entries applied between write transactions
 
@@ -633,6 +634,7 @@ class _Deriver:
             _keep_on_disk(engine, coalition.tables, -1)
         for ev in events_of(coalition.log.entries(start, size)):
             engine.apply(ev)
+        engine.st.journal.stored_through = 2 * size - 1     # the cache holds these entries' journal
         milestones = [s for s, _, tip in sizes if not tip and s <= size]
         deriver = cls(coalition, engine, size, int(meta["stride"]), milestones)
         deriver.tip_saved_at = start
@@ -780,7 +782,7 @@ class _Deriver:
         and a snapshot is paid once every stride / 4 entries, not at every sync."""
         if self.size == 0 or self.size == self.tip_saved_at:
             return False
-        return self.tip_saved_at < 0 or self.size - self.tip_saved_at >= max(self.settings.min_stride, self.stride // 4)
+        return self.tip_saved_at < 0 or self.size - self.tip_saved_at >= max(1, self.stride // 4)
 
     def _save_tip(self) -> None:
         self.new_snapshots.append((self.size, self.day, True, zlib.compress(self.engine.snapshot(canonical=False), 1)))
@@ -805,19 +807,31 @@ class _Deriver:
             rows += evicted_rows(kind, getattr(st, kind).evict(waking(kind)), pos)
         return rows
 
+    def _spill_lists(self) -> list[tuple[str, str, int, str]]:
+        """Move the older items of long breach and self-report lists to disk (rows to store)."""
+        st = self.engine.st
+        rows = []
+        for name in TAIL_LISTS:
+            for owner, container, key in tail_slots(name, getattr(st, name)):
+                lst = container[key]
+                if not isinstance(lst, TailList):     # made since the engine was given its store
+                    lst = container[key] = TailList(name, owner, 0, lst, st.commitments.store)
+                rows += spilled_rows(name, owner, lst.spill(self.settings.tail_keep))
+        return rows
+
     def _flush(self, size: int, day: int, *, evict: bool = False) -> None:
         """One write transaction: the pending rows and snapshots, and the meta saying that the
         rows are complete for the first ``size`` entries (engine day ``day``); records not in use
         are evicted every ``evict_every`` entries, and whenever ``evict`` (before a snapshot)."""
-        records = []
+        records, sequences = [], []
         if evict or self.since_evict >= self.settings.evict_every:
-            records, self.since_evict = self._evict(), 0
+            records, sequences, self.since_evict = self._evict(), self._spill_lists(), 0
         journal = self.engine.st.journal.take()
         meta = {"size": str(size), "day": str(day), "stride": str(self.stride),
                 "root": self.c.log.root(size).hex() if size else "",
                 "format": FORMAT, "rules": rules_fingerprint()}
         self.tables.save(views=self.rows, snapshots=self.new_snapshots, drop_snapshots=self.dropped,
-                         drop_tips=self.drop_tips, meta=meta, journal=journal, records=records)
+                         drop_tips=self.drop_tips, meta=meta, journal=journal, records=records, sequences=sequences)
         self.rows, self.new_snapshots, self.dropped = [], [], []
         self.drop_tips = False
         self.since_flush = 0

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 
+from .errors import CorruptionError
 from .rules.journal import Journal, of_entry
 from .rules.records import RecordStore
 from .store import DerivedTables
@@ -32,6 +33,7 @@ class StoredJournal(Journal):
         self.tables = tables
         self.through = through                    # stored records with pos <= through are ours
         self.pos = through                        # the last step taken (an eviction before the next one is dated so)
+        self.stored_through = -1                  # rows up to this position are known to be stored
         self._added: dict[tuple[str, str], list[tuple[int, int, list]]] = {}  # (kind, subject) -> [(pos, seq, record)]
         # A record's seq is its rank among the records made at its position, so that the same fold
         # names the same record the same way in every process (an engine resumed from an older
@@ -87,10 +89,12 @@ class StoredJournal(Journal):
 
     def take(self) -> list[tuple[str, str, int, int, str]]:
         """The rows to store, (kind, subject, pos, seq, data), of the records added since the last
-        take (some may be stored already: identical rows, rewritten); afterwards this journal reads
-        them from there."""
+        take, but those at positions <= ``stored_through`` (known to be stored: an engine that
+        resumed replays entries the cache holds); afterwards this journal reads them from there.
+        Rows may be stored already (identical: rewritten)."""
         rows = [(kind, subject, pos, seq, _dump(record))
-                for (kind, subject), records in self._added.items() for pos, seq, record in records]
+                for (kind, subject), records in self._added.items() for pos, seq, record in records
+                if pos > self.stored_through]
         self._added = {}
         # Once these rows are stored, every stored row up to our position is one we made (or its
         # identical twin from an earlier run); rows beyond it belong to steps we have not taken yet.
@@ -114,6 +118,16 @@ class StoredRecords(RecordStore):
         for key, data in self.tables.records(kind, self.journal.through):
             yield key, json.loads(data)
 
+    def get_many(self, kind: str, keys: list[str]) -> dict[str, dict]:
+        return {key: json.loads(data) for key, data in self.tables.records_among(kind, keys, self.journal.through)}
+
+    def items_range(self, kind: str, owner: str, start: int, end: int) -> list:
+        items = [json.loads(data) for data in self.tables.sequence(kind, owner, start, end)]
+        if len(items) != end - start:
+            raise CorruptionError(f"the derived-state cache lacks items {start}..{end - 1} of {kind} of {owner}",
+                                  hint="run `pactlog state --rebuild`", reason="derived_incomplete")
+        return items
+
     def fork(self, journal: StoredJournal) -> "StoredRecords":
         return StoredRecords(self.tables, journal)
 
@@ -121,6 +135,11 @@ class StoredRecords(RecordStore):
 def evicted_rows(kind: str, records: list[tuple[str, dict]], pos: int) -> list[tuple[str, str, int, str]]:
     """Rows (kind, key, pos, data) for records evicted at position ``pos``."""
     return [(kind, key, pos, _dump(record)) for key, record in records]
+
+
+def spilled_rows(kind: str, owner: str, moved: list[tuple[int, object]]) -> list[tuple[str, str, int, str]]:
+    """Rows (kind, owner, ordinal, data) for TailList items moved to the store."""
+    return [(kind, owner, ordinal, _dump(item)) for ordinal, item in moved]
 
 
 def _dump(value) -> str:

@@ -425,12 +425,16 @@ DERIVED_SCHEMA = (
     # the version of record ``key`` of ``kind`` as of position ``pos``.
     "CREATE TABLE IF NOT EXISTS derived_records (kind TEXT NOT NULL, key TEXT NOT NULL, pos INTEGER NOT NULL, "
     "data TEXT NOT NULL, PRIMARY KEY (kind, key, pos)) WITHOUT ROWID",
+    # The older items of long per-actor lists (breaches, self-reports) moved out of the engine's memory
+    # (ledger/rules/records.py, TailList): item ``ordinal`` of list (kind, owner).
+    "CREATE TABLE IF NOT EXISTS derived_sequences (kind TEXT NOT NULL, owner TEXT NOT NULL, ordinal INTEGER NOT NULL, "
+    "data TEXT NOT NULL, PRIMARY KEY (kind, owner, ordinal)) WITHOUT ROWID",
     # Memoised state digests: the digest as of ``day`` computed from the first ``size`` entries.
     "CREATE TABLE IF NOT EXISTS derived_digests (day INTEGER PRIMARY KEY, size INTEGER NOT NULL, "
     "digest TEXT NOT NULL)",
 )
 DERIVED_TABLES = ("derived_meta", "derived_views", "derived_snapshots", "derived_journal", "derived_records",
-                  "derived_digests")
+                  "derived_sequences", "derived_digests")
 
 ViewRow = tuple[str, str, str, int, str]  # kind, owner, name, day, data
 
@@ -578,6 +582,24 @@ class DerivedTables:
                           "GROUP BY key ORDER BY key", (kind, through))
         return [(key, data) for key, _, data in rows]
 
+    def sequence(self, kind: str, owner: str, start: int, end: int) -> list[str]:
+        """The data of items ``start``..``end - 1`` of the stored list (kind, owner), in order."""
+        return [data for (data,) in self._read(
+            "SELECT data FROM derived_sequences WHERE kind = ? AND owner = ? AND ordinal >= ? AND ordinal < ? "
+            "ORDER BY ordinal", (kind, owner, start, end))]
+
+    def records_among(self, kind: str, keys: list[str], through: int) -> list[tuple[str, str]]:
+        """(key, data) of the latest stored version at a position <= ``through`` of each of ``keys``
+        that has one, with one query per 500 keys."""
+        found = []
+        for start in range(0, len(keys), 500):
+            part = keys[start:start + 500]
+            marks = ",".join("?" * len(part))
+            found += [(key, data) for key, _, data in self._read(
+                f"SELECT key, max(pos), data FROM derived_records WHERE kind = ? AND pos <= ? AND key IN ({marks}) "
+                "GROUP BY key", (kind, through, *part))]
+        return found
+
     def digest(self, day: int) -> tuple[int, str] | None:
         rows = self._read("SELECT size, digest FROM derived_digests WHERE day = ?", (day,))
         return (rows[0][0], rows[0][1]) if rows else None
@@ -595,7 +617,8 @@ class DerivedTables:
     def save(self, *, views: Iterable[ViewRow] = (), snapshots: Iterable[tuple[int, int, bool, bytes]] = (),
              drop_snapshots: Iterable[int] = (), drop_tips: bool = False, meta: Mapping[str, str] | None = None,
              journal: Iterable[tuple[str, str, int, int, str]] = (),
-             records: Iterable[tuple[str, str, int, str]] = ()) -> None:
+             records: Iterable[tuple[str, str, int, str]] = (),
+             sequences: Iterable[tuple[str, str, int, str]] = ()) -> None:
         """Store view rows (replacing a row of the same key and day), snapshots (size, day, tip, data),
         journal records (kind, subject, pos, seq, data), evicted records (kind, key, pos, data), drop snapshots by size (and every tip first
         when ``drop_tips``) and update meta, atomically."""
@@ -605,6 +628,8 @@ class DerivedTables:
                                  "VALUES (?, ?, ?, ?, ?)", list(journal))
                 conn.executemany("INSERT OR REPLACE INTO derived_records(kind, key, pos, data) VALUES (?, ?, ?, ?)",
                                  list(records))
+                conn.executemany("INSERT OR REPLACE INTO derived_sequences(kind, owner, ordinal, data) "
+                                 "VALUES (?, ?, ?, ?)", list(sequences))
                 conn.executemany("INSERT OR REPLACE INTO derived_views(kind, owner, name, day, data) VALUES (?, ?, ?, ?, ?)",
                                  list(views))
                 if drop_tips:

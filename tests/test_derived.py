@@ -36,8 +36,9 @@ ORIGIN = "example.org/coalition"
 LOG_SIGNER = Signer(ORIGIN, hashlib.sha256(b"coalition log key").digest())
 FAR_FUTURE = 4_000_000_000  # the log's clock: every test entry is in its past
 TINY = Settings(milestones=2, min_stride=4, flush_rows=7, flush_entries=5, evict_every=3)  # thin, flush, evict often
-# The stride stops growing at once: every day-end snapshot is kept; every flush evicts.
-CAPPED = Settings(milestones=2, min_stride=4, max_stride=8, flush_rows=7, flush_entries=5, evict_every=1)
+# The stride stops growing at once: every day-end snapshot is kept; every flush evicts records
+# and moves all but the newest item of every breach and self-report list to disk.
+CAPPED = Settings(milestones=2, min_stride=4, max_stride=8, flush_rows=7, flush_entries=5, evict_every=1, tail_keep=1)
 _FAKE_VKEY = re.compile(r"([A-Za-z0-9]+)\+[0-9a-f]{8}\+AQ[0-9a-f]{42}=")
 
 
@@ -235,6 +236,29 @@ def test_every_day_of_a_story_equals_replay_including_days_without_entries(story
         assert coalition.actor("A", 24)["level"] == 1 and coalition.actor("A", 25)["level"] == 0
         assert coalition.commitments("C", 5)["c3"]["status"] == "BREACHED"
         assert coalition.commitments("C", 6)["c3"]["status"] == "VOIDED"
+
+
+def long_record() -> Story:
+    """An actor with a long history: a breach and a self-report every day, audits now and then."""
+    s = Story(changes={"SANCTION_WINDOW": 6, "HUGGING_OF": 3})
+    s.accredit(0, "M1", "M2", "M3")
+    for day in range(1, 30):
+        s.commit(day, "A", f"c{day}", day)             # defaults at the start of the next day
+        s.self_report(day, "A", 47 + day % 3)
+        if day % 4 == 0:
+            s.audit(day, "M1", "A", 60)
+    return s
+
+
+def test_long_lists_moved_to_disk_read_as_a_replay(tmp_path):
+    written = Written(tmp_path / "log.db", long_record())
+    with written.log, Coalition.open(written.log, settings=CAPPED) as coalition:
+        coalition.sync()
+        stored = coalition.tables._read("SELECT kind, count(*) FROM derived_sequences GROUP BY kind")
+        assert dict(stored)["breaches"] > 20 and dict(stored)["reports"] > 20
+        for day in range(0, 34, 3):
+            assert_matches_replay(coalition, written.log, day)
+        assert coalition.explain("level", "A", as_of=20)["value"] == 3
 
 
 def test_iso_dates_and_day_numbers(story_log):

@@ -21,6 +21,7 @@ from ledger.errors import InvalidInput
 from ledger.rules.flags import divergent_in_window, hugging_metrics
 from ledger.rules.liability import incident_key
 from ledger.rules.params import LEVEL_CAP
+from ledger.rules.records import newest_first
 from ledger.rules.sanctions import counted_breaches, stayed
 from ledger.rules.view import (
     actor_view, claim_view, commitment_view, evidence_view, flags_view, monitor_view, pact_view,
@@ -151,8 +152,8 @@ def _breaches_considered(st, breaches: list[str], lowest: int) -> list[str]:
     (from ``lowest`` on) and the newest LEVEL_CAP before it (older ones are not listed, so that an
     explanation stays bounded however long an actor's record grows; specs/rules-rs1.md §11)."""
     shown, before = [], 0
-    for cid in reversed(breaches):            # breach days ascend along the list
-        if st.commitments[cid]["resolved_day"] < lowest:
+    for cid, c in newest_first(st.commitments, breaches):     # breach days ascend along the list
+        if c["resolved_day"] < lowest:
             if before == LEVEL_CAP:
                 break
             before += 1

@@ -13,6 +13,7 @@ mappings are dicts and its snapshots are exactly the state.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, MutableMapping
 
 SPILLABLE = ("claims", "commitments", "pacts", "incidents")   # State attributes that may be Records
@@ -25,6 +26,14 @@ class RecordStore:
         raise NotImplementedError
 
     def items(self, kind: str) -> Iterator[tuple[str, dict]]:
+        raise NotImplementedError
+
+    def get_many(self, kind: str, keys: list[str]) -> dict[str, dict]:
+        """The stored records among ``keys`` (absent keys are left out), with one read."""
+        raise NotImplementedError
+
+    def items_range(self, kind: str, owner: str, start: int, end: int) -> list:
+        """Items ``start``..``end - 1`` of the TailList (kind, owner) (see :class:`TailList`)."""
         raise NotImplementedError
 
     def fork(self, journal) -> "RecordStore":
@@ -76,6 +85,13 @@ class Records(MutableMapping):
     def __len__(self) -> int:
         return sum(1 for _ in self.items())
 
+    def preload(self, keys) -> None:
+        """Make the records of ``keys`` resident with one read of the store (a walk over many
+        records, e.g. an explanation's, would otherwise read them one by one)."""
+        missing = [key for key in keys if key not in self.resident]
+        if missing:
+            self.resident.update(self.store.get_many(self.kind, missing))
+
     def evict(self, keep: Callable[[str, dict], bool]) -> list[tuple[str, dict]]:
         """Remove from memory every resident record not accessed since the last eviction and not
         kept by ``keep(key, record)``; return them (the caller stores them). Starts a new period."""
@@ -85,3 +101,99 @@ class Records(MutableMapping):
             del self.resident[key]
         self._touched = set()
         return gone
+
+
+def newest_first(records, keys: list[str], *, chunk: int = 512) -> Iterator[tuple[str, dict]]:
+    """(key, record) for ``keys`` from the last to the first, reading evicted records a chunk at a
+    time: for walks that may go far back (a plain dict needs no reading)."""
+    end = len(keys)
+    while end > 0:
+        start = max(0, end - chunk)
+        part = keys[start:end]
+        if isinstance(records, Records):
+            records.preload(part)
+        for key in reversed(part):
+            yield key, records[key]
+        end = start
+
+
+class TailList:
+    """An append-only list whose first ``offset`` items are in a store and the rest, its tail, in
+    memory: an actor's breaches (by breach day) or its self-reports on one metric grow with its
+    history, while the rules read their newest items. Reading an older item reads the store
+    (identical in every process: item ``i`` of a list is the same whoever stored it)."""
+
+    def __init__(self, kind: str, owner: str, offset: int, tail: list, store: RecordStore):
+        self.kind, self.owner = kind, owner
+        self.offset = offset
+        self.tail = tail
+        self.store = store
+
+    def __len__(self) -> int:
+        return self.offset + len(self.tail)
+
+    def append(self, item) -> None:
+        self.tail.append(item)
+
+    def _stored(self, start: int, end: int) -> list:
+        return self.store.items_range(self.kind, self.owner, start, end) if start < end else []
+
+    def __getitem__(self, at):
+        size = len(self)
+        if isinstance(at, slice):
+            start, end, step = at.indices(size)
+            if step != 1:
+                raise ValueError("TailList slices take no step")
+            end = max(start, end)
+            if start >= self.offset:
+                return self.tail[start - self.offset:end - self.offset]
+            return self._stored(start, min(end, self.offset)) + self.tail[:max(0, end - self.offset)]
+        if at < 0:
+            at += size
+        if not 0 <= at < size:
+            raise IndexError("TailList index out of range")
+        return self.tail[at - self.offset] if at >= self.offset else self._stored(at, at + 1)[0]
+
+    def __iter__(self):
+        for start in range(0, self.offset, 512):
+            yield from self._stored(start, min(start + 512, self.offset))
+        yield from self.tail
+
+    def __reversed__(self):
+        yield from reversed(self.tail)
+        end = self.offset
+        while end > 0:
+            start = max(0, end - 512)
+            yield from reversed(self._stored(start, end))
+            end = start
+
+    def spill(self, keep: int) -> list[tuple[int, object]]:
+        """Move all but the last ``keep`` items to the store's care: return (ordinal, item) of the
+        items to store; from then on they are read from there. Nothing moves until at least
+        ``keep`` would (items move in batches, not one at a time)."""
+        cut = len(self.tail) - keep
+        if cut < max(keep, 1):
+            return []
+        moved = [(self.offset + i, item) for i, item in enumerate(self.tail[:cut])]
+        self.tail = self.tail[cut:]
+        self.offset += cut
+        return moved
+
+    def to_json(self) -> dict:
+        return {"offset": self.offset, "tail": self.tail}
+
+
+# State attributes whose lists may be TailLists, and how deep the lists sit: breaches is
+# actor -> [commitment id]; reports is actor -> metric -> [[value, index, day]].
+TAIL_LISTS = {"breaches": 1, "reports": 2}
+
+
+def tail_slots(name: str, value: dict):
+    """(owner, container, key) of every list of the TAIL_LISTS attribute ``name``: the list is
+    ``container[key]``; ``owner`` names it in the store."""
+    for actor, inner in value.items():
+        if TAIL_LISTS[name] == 1:
+            yield actor, value, actor
+        else:
+            for metric in inner:
+                yield json.dumps([actor, metric]), inner, metric

@@ -8,6 +8,7 @@ at the breaches inside the sanction window (newest first).
 from __future__ import annotations
 
 from ledger.rules.params import LEVEL_CAP
+from ledger.rules.records import newest_first
 
 
 def stayed(commitment: dict, day: int) -> bool:
@@ -32,10 +33,11 @@ def counted_breaches(st, actor: str, day: int, limit: int = LEVEL_CAP) -> list[s
     if not ids:
         return []
     lowest = day - st.params(day)["SANCTION_WINDOW"] + 1
+    # A walk for the level stops after LEVEL_CAP; a longer one (an explanation's) reads ahead.
     commitments = st.commitments
+    walk = newest_first(commitments, ids) if limit > LEVEL_CAP else ((cid, commitments[cid]) for cid in reversed(ids))
     found = []
-    for cid in reversed(ids):
-        commitment = commitments[cid]
+    for cid, commitment in walk:
         breach_day = commitment["resolved_day"]
         if breach_day < lowest:
             break

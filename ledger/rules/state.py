@@ -14,7 +14,7 @@ from bisect import bisect_right
 
 from ledger.rules.genesis import SYSTEM_ACCOUNTS
 from ledger.rules.journal import MemoryJournal
-from ledger.rules.records import SPILLABLE, Records, RecordStore
+from ledger.rules.records import SPILLABLE, TAIL_LISTS, Records, RecordStore, TailList, tail_slots
 
 # Attributes that make up a snapshot, in one place so save and restore cannot drift apart.
 PERSISTED = (
@@ -72,6 +72,7 @@ class State:
         self.whistles = {}            # whistle id -> relayed whistleblower report
         self.whistled = {}            # actor -> [whistle ids about it] in log order
         self.journal = MemoryJournal(self)   # a persisted layer may attach its own (ledger.derived)
+        self.spilled_lists = False           # breaches and reports may be TailLists (keep_records_in)
         self.rebuild_caches()
 
     # --- persistence -------------------------------------------------------------------------
@@ -82,6 +83,9 @@ class State:
         for name in SPILLABLE:
             if isinstance(data[name], Records):
                 data[name] = data[name].resident
+        for name in TAIL_LISTS:
+            if self.spilled_lists:
+                data[name] = _without_tail_lists(name, data[name])
         return data
 
     def keep_records_in(self, store: RecordStore) -> None:
@@ -91,6 +95,16 @@ class State:
             current = getattr(self, name)
             resident = current.resident if isinstance(current, Records) else current
             setattr(self, name, Records(name, resident, store))
+        for name in TAIL_LISTS:
+            for owner, container, key in tail_slots(name, getattr(self, name)):
+                value = container[key]
+                if isinstance(value, TailList):
+                    value = value.to_json()
+                if isinstance(value, dict):          # as persisted: {"offset", "tail"}
+                    container[key] = TailList(name, owner, value["offset"], value["tail"], store)
+                else:
+                    container[key] = TailList(name, owner, 0, value, store)
+        self.spilled_lists = True
 
     @classmethod
     def from_json(cls, data: dict) -> "State":
@@ -98,6 +112,7 @@ class State:
         for name in PERSISTED:
             setattr(state, name, data[name])
         state.journal = MemoryJournal(state)
+        state.spilled_lists = False
         state.rebuild_caches()
         return state
 
@@ -175,3 +190,11 @@ class State:
             slot = self.sched[key] = [[], []]
             heapq.heappush(self.heap, day)
         slot[kind].append(ident)
+
+
+def _without_tail_lists(name: str, value: dict) -> dict:
+    """A copy of a TAIL_LISTS attribute with every TailList as its persisted form."""
+    if TAIL_LISTS[name] == 1:
+        return {k: v.to_json() if isinstance(v, TailList) else v for k, v in value.items()}
+    return {actor: {m: v.to_json() if isinstance(v, TailList) else v for m, v in inner.items()}
+            for actor, inner in value.items()}
