@@ -503,7 +503,7 @@ class Coalition:
             if found is not None and found[0] <= self.cached_size and (
                     found[0] == self.log.size or (found[0] < self.log.size and self._entry_day(found[0]) > day)):
                 return found[1]
-        value = self.engine(day).digest(day)
+        value = self.engine(day).streamed_digest(day)
         if self.tables.writable and self._valid and self.cached_size == self.log.size:
             self.tables.save_digest(day, self.log.size, value)
         return value

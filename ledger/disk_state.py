@@ -67,6 +67,12 @@ class StoredJournal(Journal):
     def ineffective(self) -> list[list]:
         return self._records(INEFFECTIVE, "")
 
+    def iter_ineffective(self):
+        for data in self.tables.journal_stream(INEFFECTIVE, "", self.through):
+            yield json.loads(data)
+        for _, _, record in self._added.get((INEFFECTIVE, ""), ()):
+            yield record
+
     def ineffective_of(self, index: int) -> list | None:
         found = self._records(INEFFECTIVE, "", 2 * index + 1)
         return found[0] if found else None

@@ -422,9 +422,10 @@ DERIVED_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS derived_journal (kind TEXT NOT NULL, subject TEXT NOT NULL, pos INTEGER NOT NULL, "
     "seq INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (kind, subject, pos, seq)) WITHOUT ROWID",
     # Claims, commitments, pacts and incidents moved out of the engine's memory (ledger/disk_state.py):
-    # the version of record ``key`` of ``kind`` as of position ``pos``.
-    "CREATE TABLE IF NOT EXISTS derived_records (kind TEXT NOT NULL, key TEXT NOT NULL, pos INTEGER NOT NULL, "
-    "data TEXT NOT NULL, PRIMARY KEY (kind, key, pos)) WITHOUT ROWID",
+    # the version of record ``key`` of ``kind`` as of position ``pos``. ``sort`` is the key in UTF-16
+    # (big-endian), so that the table's order is RFC 8785's key order (a digest streams it).
+    "CREATE TABLE IF NOT EXISTS derived_records (kind TEXT NOT NULL, sort BLOB NOT NULL, pos INTEGER NOT NULL, "
+    "key TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (kind, sort, pos)) WITHOUT ROWID",
     # The older items of long per-actor lists (breaches, self-reports) moved out of the engine's memory
     # (ledger/rules/records.py, TailList): item ``ordinal`` of list (kind, owner).
     "CREATE TABLE IF NOT EXISTS derived_sequences (kind TEXT NOT NULL, owner TEXT NOT NULL, ordinal INTEGER NOT NULL, "
@@ -570,17 +571,35 @@ class DerivedTables:
 
     def record(self, kind: str, key: str, through: int) -> str | None:
         """The data of the latest stored version of a record at a position <= ``through``."""
-        rows = self._read("SELECT data FROM derived_records WHERE kind = ? AND key = ? AND pos <= ? "
-                          "ORDER BY pos DESC LIMIT 1", (kind, key, through))
+        rows = self._read("SELECT data FROM derived_records WHERE kind = ? AND sort = ? AND pos <= ? "
+                          "ORDER BY pos DESC LIMIT 1", (kind, sort_key(key), through))
         return rows[0][0] if rows else None
 
-    def records(self, kind: str, through: int) -> list[tuple[str, str]]:
-        """(key, data) of the latest stored version of every record of ``kind`` at a position <=
-        ``through``, by key."""
-        # SQLite takes the bare column of a max() aggregate from the row holding the maximum.
-        rows = self._read("SELECT key, max(pos), data FROM derived_records WHERE kind = ? AND pos <= ? "
-                          "GROUP BY key ORDER BY key", (kind, through))
-        return [(key, data) for key, _, data in rows]
+    def records(self, kind: str, through: int, batch: int = 1024) -> Iterator[tuple[str, str]]:
+        """(key, data) of the latest stored version at a position <= ``through`` of every record of
+        ``kind``, in RFC 8785 key order (UTF-16 code units), read ``batch`` at a time."""
+        after = b""
+        while True:
+            # SQLite takes the bare columns of a max() aggregate from the row holding the maximum.
+            rows = self._read("SELECT sort, key, max(pos), data FROM derived_records WHERE kind = ? AND sort > ? "
+                              "AND pos <= ? GROUP BY sort ORDER BY sort LIMIT ?", (kind, after, through, batch))
+            for _, key, _, data in rows:
+                yield key, data
+            if len(rows) < batch:
+                return
+            after = rows[-1][0]
+
+    def records_among(self, kind: str, keys: list[str], through: int) -> list[tuple[str, str]]:
+        """(key, data) of the latest stored version at a position <= ``through`` of each of ``keys``
+        that has one, with one query per 500 keys."""
+        found = []
+        for start in range(0, len(keys), 500):
+            part = [sort_key(key) for key in keys[start:start + 500]]
+            marks = ",".join("?" * len(part))
+            found += [(key, data) for key, _, data in self._read(
+                f"SELECT key, max(pos), data FROM derived_records WHERE kind = ? AND pos <= ? AND sort IN ({marks}) "
+                "GROUP BY sort", (kind, through, *part))]
+        return found
 
     def sequence(self, kind: str, owner: str, start: int, end: int) -> list[str]:
         """The data of items ``start``..``end - 1`` of the stored list (kind, owner), in order."""
@@ -588,17 +607,19 @@ class DerivedTables:
             "SELECT data FROM derived_sequences WHERE kind = ? AND owner = ? AND ordinal >= ? AND ordinal < ? "
             "ORDER BY ordinal", (kind, owner, start, end))]
 
-    def records_among(self, kind: str, keys: list[str], through: int) -> list[tuple[str, str]]:
-        """(key, data) of the latest stored version at a position <= ``through`` of each of ``keys``
-        that has one, with one query per 500 keys."""
-        found = []
-        for start in range(0, len(keys), 500):
-            part = keys[start:start + 500]
-            marks = ",".join("?" * len(part))
-            found += [(key, data) for key, _, data in self._read(
-                f"SELECT key, max(pos), data FROM derived_records WHERE kind = ? AND pos <= ? AND key IN ({marks}) "
-                "GROUP BY key", (kind, through, *part))]
-        return found
+    def journal_stream(self, kind: str, subject: str, through: int, batch: int = 2048) -> Iterator[str]:
+        """The data of the journal records of (kind, subject) at positions <= ``through``, in order,
+        read ``batch`` at a time."""
+        after = (-1, -1)
+        while True:
+            rows = self._read("SELECT pos, seq, data FROM derived_journal WHERE kind = ? AND subject = ? "
+                              "AND (pos, seq) > (?, ?) AND pos <= ? ORDER BY pos, seq LIMIT ?",
+                              (kind, subject, *after, through, batch))
+            for _, _, data in rows:
+                yield data
+            if len(rows) < batch:
+                return
+            after = (rows[-1][0], rows[-1][1])
 
     def digest(self, day: int) -> tuple[int, str] | None:
         rows = self._read("SELECT size, digest FROM derived_digests WHERE day = ?", (day,))
@@ -626,8 +647,8 @@ class DerivedTables:
             with self._write() as conn:
                 conn.executemany("INSERT OR REPLACE INTO derived_journal(kind, subject, pos, seq, data) "
                                  "VALUES (?, ?, ?, ?, ?)", list(journal))
-                conn.executemany("INSERT OR REPLACE INTO derived_records(kind, key, pos, data) VALUES (?, ?, ?, ?)",
-                                 list(records))
+                conn.executemany("INSERT OR REPLACE INTO derived_records(kind, sort, pos, key, data) VALUES (?, ?, ?, ?, ?)",
+                                 [(kind, sort_key(key), pos, key, data) for kind, key, pos, data in records])
                 conn.executemany("INSERT OR REPLACE INTO derived_sequences(kind, owner, ordinal, data) "
                                  "VALUES (?, ?, ?, ?)", list(sequences))
                 conn.executemany("INSERT OR REPLACE INTO derived_views(kind, owner, name, day, data) VALUES (?, ?, ?, ?, ?)",
@@ -662,6 +683,11 @@ class DerivedTables:
 
 
 _BIG = 2**62
+
+
+def sort_key(key: str) -> bytes:
+    """A string's RFC 8785 sort key: its UTF-16 code units, big-endian (compared as bytes)."""
+    return key.encode("utf-16-be", "surrogatepass")
 
 
 def _derived_tables_present(conn: sqlite3.Connection) -> int:

@@ -261,6 +261,20 @@ def test_long_lists_moved_to_disk_read_as_a_replay(tmp_path):
         assert coalition.explain("level", "A", as_of=20)["value"] == 3
 
 
+def test_records_on_disk_stream_in_canonical_key_order(tmp_path):
+    s = Story()
+    s.accredit(0, "M1", "M2", "M3")
+    for day, cid in enumerate(("z", "\ue000 high", "\U0001f600 astral", "a", "\uffff", "m"), start=1):
+        for n in range(5):                              # enough entries a day for a flush (CAPPED)
+            s.claim(day, "A", f"{cid}{n}", 5)
+    written = Written(tmp_path / "log.db", s)
+    with written.log, Coalition.open(written.log, settings=CAPPED) as coalition:
+        coalition.sync()
+        assert coalition.tables._read("SELECT count(*) FROM derived_records")[0][0] >= 20
+        for day in range(0, 9):
+            assert_matches_replay(coalition, written.log, day)
+
+
 def test_iso_dates_and_day_numbers(story_log):
     with Coalition.open(story_log) as coalition:
         assert coalition.day("2026-01-06") == 5 == coalition.day("5") == coalition.day(5)

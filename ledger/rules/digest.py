@@ -44,6 +44,47 @@ def digest_of(value) -> str:
     return hashlib.sha256(canonical_bytes(value)).hexdigest()
 
 
+class Lazy:
+    """A large member of the canonical state, produced item by item so that a digest never holds
+    it whole: ``items`` yields (key, value) pairs in RFC 8785 key order (an object), or values in
+    order (an array)."""
+
+    def __init__(self, items, *, is_object: bool):
+        self.items = items
+        self.is_object = is_object
+
+
+def streamed_digest(value) -> str:
+    """:func:`digest_of` of a JSON-shaped value whose large members may be :class:`Lazy`: the same
+    digest, computed while streaming them (the bytes are hashed as they are made, never joined)."""
+    sha = hashlib.sha256()
+    _feed(sha, value)
+    return sha.hexdigest()
+
+
+def _feed(sha, value) -> None:
+    if isinstance(value, Lazy):
+        sha.update(b"{" if value.is_object else b"[")
+        first = True
+        for item in value.items:
+            if not first:
+                sha.update(b",")
+            first = False
+            if value.is_object:
+                key, item = item
+                sha.update(canonical_bytes(key) + b":")
+            sha.update(canonical_bytes(item))
+        sha.update(b"}" if value.is_object else b"]")
+    elif isinstance(value, dict) and any(isinstance(v, Lazy) for v in value.values()):
+        sha.update(b"{")
+        for n, key in enumerate(sorted(value, key=lambda k: k.encode("utf-16-be"))):
+            sha.update((b"," if n else b"") + canonical_bytes(key) + b":")
+            _feed(sha, value[key])
+        sha.update(b"}")
+    else:
+        sha.update(canonical_bytes(value))
+
+
 def _utf16_sorted(value):
     if isinstance(value, dict):
         return {key: _utf16_sorted(value[key]) for key in sorted(value, key=lambda k: k.encode("utf-16-be"))}

@@ -18,7 +18,7 @@ import marshal
 from ledger.errors import InvalidInput, MalformedError
 from ledger.rules import coalition, commitments, credits, evidence, flags, governance, liability, pacts, whistle
 from ledger.rules import events as t
-from ledger.rules.digest import canonical_bytes, parse_canonical
+from ledger.rules.digest import canonical_bytes, parse_canonical, streamed_digest
 from ledger.rules.genesis import declared_extensions, genesis_problem, version_one
 from ledger.rules.reasons import LOG_REJECTED, MALFORMED, Outcome, Reject
 from ledger.rules.records import Records
@@ -197,6 +197,12 @@ class Engine:
     def digest(self, as_of: int | None = None) -> str:
         """SHA-256 (hex) of the canonical state as of ``as_of`` (D3)."""
         return hashlib.sha256(self.state_bytes(as_of)).hexdigest()
+
+    def streamed_digest(self, as_of: int | None = None) -> str:
+        """:meth:`digest`, computed while streaming the large members of the state (records kept
+        on disk are read a batch at a time, never all at once)."""
+        engine = self.at(as_of)
+        return streamed_digest(state_view(engine.st, engine.st.day if as_of is None else as_of, lazy=True))
 
     # --- snapshots ----------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ engine's snapshot carries them exactly as before.
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Iterator
 
 # Record shapes (lists, as in snapshots):
 #   ineffective: [index, code, sub]
@@ -45,6 +46,10 @@ class Journal:
 
     def ineffective_of(self, index: int) -> list | None:
         """The [index, code, sub] record of entry ``index``, or None if it took effect."""
+        raise NotImplementedError
+
+    def iter_ineffective(self) -> Iterator[list]:
+        """The ineffective entries in log order, streamed (a digest of a large state)."""
         raise NotImplementedError
 
     def movements(self, account: str) -> list[list]:
@@ -77,6 +82,9 @@ class MemoryJournal(Journal):
 
     def ineffective(self) -> list[list]:
         return self.st.ineffective
+
+    def iter_ineffective(self) -> Iterator[list]:
+        return iter(self.st.ineffective)
 
     def ineffective_of(self, index: int) -> list | None:
         found = of_entry(self.st.ineffective, index)

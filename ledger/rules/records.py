@@ -13,6 +13,7 @@ mappings are dicts and its snapshots are exactly the state.
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections.abc import Callable, Iterator, MutableMapping
 
@@ -26,6 +27,7 @@ class RecordStore:
         raise NotImplementedError
 
     def items(self, kind: str) -> Iterator[tuple[str, dict]]:
+        """Every stored record of ``kind``, in RFC 8785 key order (UTF-16 code units)."""
         raise NotImplementedError
 
     def get_many(self, kind: str, keys: list[str]) -> dict[str, dict]:
@@ -84,6 +86,17 @@ class Records(MutableMapping):
 
     def __len__(self) -> int:
         return sum(1 for _ in self.items())
+
+    def canonical_items(self) -> Iterator[tuple[str, dict]]:
+        """(key, record) of every record in RFC 8785 key order, resident or stored, streamed: what a
+        digest of the whole state reads without holding it."""
+        resident = ((utf16(key), 0, key, record) for key, record in canonical_items(self.resident))
+        stored = ((utf16(key), 1, key, record) for key, record in self.store.items(self.kind))
+        previous = None
+        for _, _, key, record in heapq.merge(resident, stored):
+            if key != previous:          # a resident record hides its stored version (it sorts first)
+                yield key, record
+            previous = key
 
     def preload(self, keys) -> None:
         """Make the records of ``keys`` resident with one read of the store (a walk over many
@@ -197,3 +210,15 @@ def tail_slots(name: str, value: dict):
         else:
             for metric in inner:
                 yield json.dumps([actor, metric]), inner, metric
+
+
+def utf16(key: str) -> bytes:
+    """RFC 8785's sort key of an object member name: its UTF-16 code units (big-endian bytes)."""
+    return key.encode("utf-16-be", "surrogatepass")
+
+
+def canonical_items(mapping) -> Iterator[tuple[str, dict]]:
+    """(key, value) of a dict or of Records in RFC 8785 key order."""
+    if isinstance(mapping, Records):
+        return mapping.canonical_items()
+    return iter(sorted(mapping.items(), key=lambda item: utf16(item[0])))

@@ -11,14 +11,19 @@ from __future__ import annotations
 
 from ledger.rules.flags import divergence, hugging_metrics, jump_metrics
 from ledger.rules.pacts import TERMS, status_on
+from ledger.rules.digest import Lazy
 from ledger.rules.params import LEVEL_CAP
+from ledger.rules.records import canonical_items
 from ledger.rules.sanctions import appeal_status, level, stayed
 from ledger.rules.whistle import whistle_flag
 
 FORMAT = "pactlog-rules-state/1"
 
 
-def state_view(st, day: int) -> dict:
+def state_view(st, day: int, *, lazy: bool = False) -> dict:
+    """The canonical state as of ``day``. ``lazy``: claims, commitments, pacts and the ineffective
+    entries as :class:`~ledger.rules.digest.Lazy` streams (for :func:`streamed_digest`), so that a
+    state kept partly on disk is never held whole."""
     if st.rejected is not None:
         return {"format": FORMAT, "rejected": {"index": st.rejected["index"], "reason": st.rejected["code"]}}
     params = st.params(day)
@@ -38,12 +43,12 @@ def state_view(st, day: int) -> dict:
         "system": dict(st.sys),
         "actors": {name: actor_view(st, name, day, params) for name in st.cast["actors"]},
         "monitors": {name: monitor_view(st, name, day) for name in st.cast["monitors"]},
-        "claims": {cid: claim_view(claim) for cid, claim in st.claims.items()},
-        "commitments": {cid: commitment_view(c, day) for cid, c in st.commitments.items()},
-        "pacts": {pid: pact_view(pact, day) for pid, pact in st.pacts.items()},
+        "claims": _members(st.claims, lambda claim: claim_view(claim), lazy),
+        "commitments": _members(st.commitments, lambda c: commitment_view(c, day), lazy),
+        "pacts": _members(st.pacts, lambda pact: pact_view(pact, day), lazy),
         "incidents": incidents_view(st),
         "proposals": [proposal_view(p) for p in sorted(st.proposals.values(), key=lambda p: p["first_index"])],
-        "ineffective": st.journal.ineffective(),
+        "ineffective": Lazy(st.journal.iter_ineffective(), is_object=False) if lazy else st.journal.ineffective(),
     }
     if st.extensions:        # absent for plain RS-1, so its canonical state is exactly RS-1's
         view["ruleset"]["extensions"] = st.extensions
@@ -57,6 +62,12 @@ def state_view(st, day: int) -> dict:
         if "evidence" in st.extensions:
             view["evidence"] = {ident: evidence_view(record) for ident, record in st.evidence.items()}
     return view
+
+
+def _members(records, view, lazy: bool):
+    if lazy:
+        return Lazy(((key, view(record)) for key, record in canonical_items(records)), is_object=True)
+    return {key: view(record) for key, record in records.items()}
 
 
 def evidence_view(record: dict) -> dict:

@@ -62,6 +62,15 @@ def test_the_digest_is_sha256_of_the_canonical_state():
     assert json.loads(data)["format"] == "pactlog-rules-state/1"
 
 
+def test_the_streamed_digest_equals_the_digest_of_the_whole_state():
+    log = story()
+    for cid in ("z", "\ue000 high", "\U0001f600 astral", "a"):    # UTF-16 order differs from code points
+        log.claim(12, "A", cid, 5)
+    engine = log.engine()
+    for day in (12, 20, 30):
+        assert engine.streamed_digest(day) == engine.digest(day)
+
+
 def test_the_digest_is_the_same_in_other_processes():
     expected = story().engine().digest(30)
     assert {digest_in_subprocess(30, seed) for seed in ("0", "1", "4242")} == {expected}
