@@ -276,6 +276,23 @@ def job_queries(db: str, samples: int) -> dict:
     return out
 
 
+def job_digest(db: str) -> dict:
+    """The whole-state digest as of the middle day, first in a fresh process (nothing memoised:
+    the cache build computes no digest): a snapshot restored, the entries to the day replayed, and
+    every claim, commitment, pact and ineffective entry streamed through SHA-256."""
+    from ledger.derived import Coalition
+    from ledger.log import Log
+
+    with Log.open(db) as log:
+        coalition = Coalition.open(log)
+        day = coalition.current_day // 2
+        t0 = time.perf_counter()
+        coalition.digest(day)
+        seconds = time.perf_counter() - t0
+        coalition.close()
+    return {"seconds": seconds, "day": day, "rss_peak": peak_rss_bytes()}
+
+
 def job_incremental(db: str, n: int, appends: int) -> dict:
     """Cost of ``sync()`` per appended entry in a long-running process, on a copy of the log."""
     from ledger.derived import Coalition
@@ -309,7 +326,8 @@ def job_incremental(db: str, n: int, appends: int) -> dict:
         remove_db(copy)
 
 
-JOBS = {"replay": job_replay, "sync": job_sync, "queries": job_queries, "incremental": job_incremental}
+JOBS = {"replay": job_replay, "sync": job_sync, "queries": job_queries, "digest": job_digest,
+        "incremental": job_incremental}
 
 
 def run_job(job: str, **args) -> dict:
@@ -355,6 +373,8 @@ def measure(sizes: list[int], full: bool, quick: bool, work: str, keep_dbs: bool
         r["sync"] = run_job("sync", db=db)
         say(f"rules {n:,}: as-of queries and explain + bundle (fresh process)")
         r["queries"] = run_job("queries", db=db, samples=50 if quick else 500)
+        say(f"rules {n:,}: whole-state digest of an old day (fresh process)")
+        r["digest"] = run_job("digest", db=db)
         say(f"rules {n:,}: incremental sync per appended entry (fresh process)")
         r["incremental"] = run_job("incremental", db=db, n=n, appends=30 if quick else 300)
         out["sizes"][n] = r
