@@ -468,11 +468,13 @@ class DerivedTables:
             try:
                 conn = _connect(path, readonly=False)
                 conn.execute("PRAGMA synchronous=NORMAL")  # a cache: consistent after a crash, may lose the last sync
-                if _derived_tables_present(conn) != len(DERIVED_TABLES):
+                if not _derived_schema_current(conn):
+                    # Some table is missing or made by other code: what is there is no cache.
                     conn.execute("BEGIN IMMEDIATE")
+                    for table in DERIVED_TABLES:
+                        conn.execute(f"DROP TABLE IF EXISTS {table}")
                     for statement in DERIVED_SCHEMA:
                         conn.execute(statement)
-                    conn.execute("DELETE FROM derived_meta")  # some table was missing: what is left is no cache
                     conn.execute("COMMIT")
                 return cls(path, conn, lock_fd, None)
             except (sqlite3.DatabaseError, StorageError) as exc:
@@ -515,10 +517,10 @@ class DerivedTables:
             raise _storage_error(self.path, exc) from exc
 
     def meta(self) -> dict[str, str]:
-        """The cache's meta rows; {} when any derived table is missing (a cache with a table
-        dropped is no cache)."""
+        """The cache's meta rows; {} when any derived table is missing or has another layout (a
+        cache with a table dropped or made by other code is no cache)."""
         try:
-            if _derived_tables_present(self._conn) != len(DERIVED_TABLES):
+            if not _derived_schema_current(self._conn):
                 return {}
         except sqlite3.DatabaseError as exc:
             raise _storage_error(self.path, exc) from exc
@@ -690,10 +692,18 @@ def sort_key(key: str) -> bytes:
     return key.encode("utf-16-be", "surrogatepass")
 
 
-def _derived_tables_present(conn: sqlite3.Connection) -> int:
+def _derived_schema_current(conn: sqlite3.Connection) -> bool:
+    """Whether every derived table exists with exactly the layout DERIVED_SCHEMA creates."""
     marks = ",".join("?" * len(DERIVED_TABLES))
-    return conn.execute(f"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ({marks})",
-                        DERIVED_TABLES).fetchone()[0]
+    found = dict(conn.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name IN ({marks})",
+                              DERIVED_TABLES).fetchall())
+    return found == _EXPECTED_DERIVED_SQL
+
+
+# sqlite_master keeps each CREATE TABLE as written, less "IF NOT EXISTS".
+_EXPECTED_DERIVED_SQL = {
+    statement.split()[5]: statement.replace("CREATE TABLE IF NOT EXISTS", "CREATE TABLE") for statement in DERIVED_SCHEMA
+}
 
 
 def _try_derived_lock(path: str) -> tuple[int | None, str | None]:

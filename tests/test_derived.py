@@ -340,6 +340,7 @@ def _execute(path, sql: str) -> None:
     "DROP TABLE derived_views", "DELETE FROM derived_meta", "UPDATE derived_meta SET value = 'ab' WHERE key = 'root'",
     "UPDATE derived_meta SET value = 'other code' WHERE key = 'rules'",
     "UPDATE derived_meta SET value = '999' WHERE key = 'size'",
+    "ALTER TABLE derived_records ADD COLUMN note TEXT",        # a table made by other code
 ])
 def test_a_missing_or_untrusted_cache_is_rebuilt(story_log, damage):
     path = story_log.store.path
