@@ -11,30 +11,32 @@ log's root at that size). specs/derived-state.md is the design; in short:
   window), every monitor, the coalition record (system accounts, ruleset in force, cast), and the
   pacts and commitments that an entry of that day names or whose view changes with time on that
   day (a wake-up schedule). A query as of day T reads the latest row dated <= T: one index seek.
-* **Snapshots.** ``Engine.snapshot()`` (compressed) at a bounded number of day ends, evenly
-  spaced by entries (the stride doubles when there are too many), plus one at the tip. A digest
-  or an explanation as of T restores the last snapshot whose day <= T and replays the entries
-  after it that are dated <= T.
+* **Snapshots.** The engine's working state in use (compressed) at day ends at most ``max_stride``
+  entries apart, plus one at the tip; what is not in use (the journal, idle records, old items of
+  long lists) is on disk. A digest or an explanation as of T restores the last snapshot whose
+  day <= T and replays the entries after it that are dated <= T.
 * **Incremental.** ``sync()`` restores the latest snapshot and applies only the entries the
   cache lacks; a long-running process keeps its engine and applies each new entry once.
 
 Writers take ``<db>.derived.lock``; a process that cannot (another one is syncing, or the file
 is read-only) answers from the rows that are complete and computes the rest in memory.
+
+This module holds the ``Coalition`` (validity of the cache, queries); :mod:`ledger.deriver`
+writes the cache and :mod:`ledger.disk_state` keeps the engine's state on disk.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import gc
-import hashlib
 import json
 import re
 import zlib
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
+from .deriver import (
+    FORMAT, Deriver, Progress, Settings, actor_record, bulk, coalition_record, restore_engine, rules_fingerprint,
+)
 from .errors import InvalidInput, MalformedError
 from .events import event_of, events_of
 from .log import Log
@@ -42,28 +44,10 @@ from .rules import Engine
 from .rules import explain as rules_explain
 from .rules.events import GENESIS, SECONDS_PER_DAY, day_of
 from .rules.genesis import genesis_problem
-from .rules.params import LEVEL_CAP
-from .rules.records import SPILLABLE, TAIL_LISTS, TailList, tail_slots
-from .rules.sanctions import counted_breaches, stayed
-from .rules.view import actor_view, commitment_view, monitor_view, pact_view
+from .rules.view import monitor_view, pact_view, commitment_view
 from .store import DerivedTables
-from .disk_state import StoredJournal, StoredRecords, evicted_rows, spilled_rows
 
-FORMAT = "pactlog-derived/1"
-Progress = Callable[[int], None]
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Tunables of the cache (tests shrink them to exercise thinning and flushing)."""
-
-    milestones: int = 8          # day-end snapshots kept besides the tip, until the stride reaches max_stride
-    min_stride: int = 4096       # fewest entries between two kept snapshots
-    max_stride: int = 4096       # most entries between two kept snapshots (what an old-day query replays)
-    evict_every: int = 4096      # entries between two evictions of untouched records to disk
-    tail_keep: int = 64          # newest items of an actor's breach or self-report list kept in memory
-    flush_rows: int = 20_000     # view rows held in memory before a write transaction
-    flush_entries: int = 50_000  # entries applied between write transactions
+__all__ = ["Coalition", "Settings", "SyncResult", "actor_record", "coalition_record", "rules_fingerprint"]
 
 
 @dataclass(frozen=True)
@@ -72,126 +56,6 @@ class SyncResult:
     rebuilt: bool      # the cache was (re)built from the first entry
     size: int          # entries the cache now covers
     written: bool      # False: read-only, nothing could be stored
-
-
-@contextmanager
-def _bulk():
-    """Building or restoring an engine allocates millions of small, long-lived, acyclic containers;
-    Python's cycle collector would traverse them again and again (restores take twice as long, and
-    every later collection pauses for the whole state). Pause it meanwhile, then move what was
-    built out of its sight (``gc.freeze``: reference counting still frees it) and resume it as it was."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
-
-
-# --- the rules code the cache was made with ---------------------------------------------------
-
-_FINGERPRINT: str | None = None
-
-
-def rules_fingerprint() -> str:
-    """SHA-256 over the source of the rules engine, the entry bridge and this module: a cache made
-    by other code is rebuilt, never trusted."""
-    global _FINGERPRINT
-    if _FINGERPRINT is None:
-        here = Path(__file__).resolve().parent
-        files = sorted((here / "rules").glob("*.py")) + [here / "events.py", here / "derived.py",
-                                                          here / "disk_state.py"]
-        h = hashlib.sha256(FORMAT.encode())
-        for path in files:
-            try:
-                h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-            except OSError:
-                h.update(path.name.encode() + b"\0missing\0")
-        _FINGERPRINT = h.hexdigest()
-    return _FINGERPRINT
-
-
-# --- the small views, as stored ---------------------------------------------------------------
-
-
-def _dump(value) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def actor_record(st, name: str, day: int, appealed: Iterable[str] | None = None) -> dict:
-    """An actor's view as of ``day`` (specs/rules-rs1.md §9) and the breaches its level rests on:
-    the newest ones that count (as many as the level cap) and every breach in the sanction window
-    that an undecided appeal stays. ``appealed``: the actor's commitments with a pending appeal,
-    when the caller tracks them (else the window is walked)."""
-    params = st.params(day)
-    newest = counted_breaches(st, name, day, limit=LEVEL_CAP)
-    lowest = day - params["SANCTION_WINDOW"] + 1
-    if appealed is None:
-        appealed = []
-        for cid in reversed(st.breaches.get(name, ())):
-            if st.commitments[cid]["resolved_day"] < lowest:
-                break
-            appealed.append(cid)
-    shown = set(newest)
-    for cid in appealed:
-        c = st.commitments[cid]
-        if c["status"] == "BREACHED" and c["resolved_day"] >= lowest and stayed(c, day):
-            shown.add(cid)
-    breaches = []
-    for cid in shown:
-        c = st.commitments[cid]
-        view = commitment_view(c, day)
-        breaches.append({"commitment": cid, "breach_day": c["resolved_day"], "status": view["status"],
-                         "stayed": view["stayed"], "appeal": view["appeal"]["status"] if view["appeal"] else None,
-                         "counted": cid in newest})
-    breaches.sort(key=lambda b: (b["breach_day"], b["commitment"]))
-    return {"view": actor_view(st, name, day, params), "breaches": breaches}
-
-
-def coalition_record(st, day: int) -> dict:
-    version = st.version_at(day)
-    return {"system": dict(st.sys), "ruleset": {"in_force": version["version"], "params": version["params"]},
-            "through_index": st.last_index, "cast": st.cast}
-
-
-def _pact_wake(view: dict) -> int | None:
-    """The next day on which a pact's view changes without an entry naming it."""
-    if view["status"] == "OPEN":
-        return view["open_until"] + 1          # R9 failure at the start of that day
-    if view["status"] == "TRIGGERED":
-        return view["active_from"]             # becomes ACTIVE
-    return None
-
-
-def _commitment_wake(view: dict) -> int | None:
-    """The next day on which a commitment's view changes without an entry naming it."""
-    if view["status"] == "OPEN":
-        return view["deadline"] + 1            # R5 default at the start of that day
-    appeal = view["appeal"]
-    if appeal is not None and appeal["status"] == "PENDING":
-        return appeal["stay_end"] + 1          # the stay ends, the appeal LAPSES
-    return None
-
-
-def _touched(ev) -> tuple[list[str], list[str]]:
-    """(pact ids, commitment ids) an entry names: the only pacts and commitments whose view an entry
-    can change (see specs/derived-state.md, 'Which rows a day writes')."""
-    body = ev.body if isinstance(ev.body, dict) else {}
-    pacts, commitments = [], []
-    if ev.type == "PACT" and isinstance(body.get("id"), str):
-        pacts.append(body["id"])
-    if isinstance(body.get("pact"), str):
-        pacts.append(body["pact"])
-    if ev.type == "COMMIT" and isinstance(body.get("id"), str):
-        commitments.append(body["id"])
-    if isinstance(body.get("commitment"), str):
-        commitments.append(body["commitment"])
-    proposal = body.get("proposal")
-    if ev.type == "APPROVE" and isinstance(proposal, dict) and isinstance(proposal.get("commitment"), str):
-        commitments.append(proposal["commitment"])
-    return pacts, commitments
 
 
 # --- the coalition --------------------------------------------------------------------------
@@ -208,7 +72,7 @@ class Coalition:
         self.epoch: int = genesis.body["epoch"]
         self.start_day = max(0, day_of(genesis.time, self.epoch))
         self._live: Engine | None = None       # an engine at the log's end, kept after sync
-        self._deriver: _Deriver | None = None
+        self._deriver: Deriver | None = None
         self._meta: dict[str, str] = {}
         self._valid = False
         self._check_cache()
@@ -313,17 +177,17 @@ class Coalition:
                 return SyncResult(0, False, self.cached_size, True)
             if self._valid:
                 try:
-                    with _bulk():
-                        self._deriver = _Deriver.resume(self)
+                    with bulk():
+                        self._deriver = Deriver.resume(self)
                 except (MalformedError, zlib.error):     # a snapshot that does not restore: no cache
                     self._valid = False
             if not self._valid:
-                self._deriver = _Deriver.fresh(self)
+                self._deriver = Deriver.fresh(self)
                 rebuilt = True
         deriver = self._deriver
         start = deriver.size
         if start < self.log.size or rebuilt:
-            with _bulk():
+            with bulk():
                 deriver.run(self.log.entries(start), progress)
         self._meta = self.tables.meta()
         self._valid = True
@@ -403,10 +267,10 @@ class Coalition:
             snap = self.tables.snapshot(max_day=last_day, max_size=min(end, self.cached_size))
         engine = Engine()
         start = 0
-        with _bulk():
+        with bulk():
             if snap is not None:
                 try:
-                    engine = _restore(self.tables, snap)
+                    engine = restore_engine(self.tables, snap)
                     start = snap[0]
                 except (MalformedError, zlib.error):
                     engine, start = Engine(), 0
@@ -551,20 +415,6 @@ class Coalition:
                             hint=f"{role}s: {', '.join(known)}" if known else None, reason=f"unknown_{role}")
 
 
-def _restore(tables: DerivedTables, snap: tuple[int, int, bytes]) -> Engine:
-    """The engine of a stored snapshot (size, day, data), its journal read from the cache: the
-    records of the snapshot's past, positions up to 2·size − 1 (specs/derived-state.md §6)."""
-    engine = Engine.restore(zlib.decompress(snap[2]), trusted=True)
-    _keep_on_disk(engine, tables, 2 * snap[0] - 1)
-    return engine
-
-
-def _keep_on_disk(engine: Engine, tables: DerivedTables, through: int) -> None:
-    """Give the engine the journal and the evicted records stored up to position ``through``."""
-    journal = engine.st.journal = StoredJournal(tables, through)
-    engine.st.keep_records_in(StoredRecords(tables, journal))
-
-
 def _genesis_of(log: Log):
     """Entry 0 as an engine event, if it is a valid GENESIS; else InvalidInput (exit 2)."""
     if log.size == 0:
@@ -577,264 +427,3 @@ def _genesis_of(log: Log):
                            hint="derived state needs a log whose first entry is the coalition's charter "
                                 "(specs/rules-rs1.md §4.1)", reason="no_genesis")
     return genesis
-
-
-# --- deriving: the engine, the rows it writes, the snapshots it keeps ---------------------------
-
-
-class _Deriver:
-    """Feeds entries to an engine and writes the per-day rows and snapshots (one writer process)."""
-
-    def __init__(self, coalition: Coalition, engine: Engine, size: int, stride: int, milestones: list[int]):
-        self.c = coalition
-        self.tables = coalition.tables
-        self.settings = coalition.settings
-        self.engine = engine
-        self.size = size                        # entries applied
-        self.day = engine.day if size else None  # the engine's current day
-        self.stride = stride
-        self.milestones = milestones            # sizes of the kept day-end snapshots, ascending
-        self.last: dict[tuple, str] = {}        # latest stored data per (kind, owner, name) seen
-        self.dirty_pacts: set[str] = set()      # named by entries since the last rows were written
-        self.dirty_commitments: set[str] = set()
-        self.wake: dict[int, set[tuple[str, str]]] = {}  # day -> {("pact"|"commitment", id)}
-        self.appealed: dict[str, set[str]] = {}  # actor -> its commitments with a PENDING appeal
-        self.rows: list[tuple] = []
-        self.new_snapshots: list[tuple[int, int, bool, bytes]] = []
-        self.dropped: list[int] = []
-        self.since_flush = 0
-        self.since_evict = 0
-        self.tip_saved_at = size if size else -1  # size of the newest stored snapshot
-        self.drop_tips = False                  # the next flush replaces the stored tip
-
-    @classmethod
-    def fresh(cls, coalition: Coalition) -> "_Deriver":
-        settings = coalition.settings
-        stride = min(settings.max_stride, max(settings.min_stride, -(-coalition.log.size // settings.milestones)))
-        coalition.tables.clear({"format": FORMAT, "rules": rules_fingerprint(), "size": "0", "day": "0",
-                                "root": "", "stride": str(stride)})
-        engine = Engine()
-        _keep_on_disk(engine, coalition.tables, -1)
-        deriver = cls(coalition, engine, 0, stride, [])
-        deriver.tip_saved_at = -1
-        return deriver
-
-    @classmethod
-    def resume(cls, coalition: Coalition) -> "_Deriver":
-        """Continue from the cache: the latest snapshot, then (without writing) the entries up to
-        the size the rows cover, then rebuild the in-memory schedules from the engine."""
-        meta = coalition._meta
-        size = int(meta["size"])
-        sizes = coalition.tables.snapshot_sizes()
-        snap = coalition.tables.snapshot(max_size=size)
-        if snap is not None:
-            engine, start = _restore(coalition.tables, snap), snap[0]
-        else:
-            engine, start = Engine(), 0
-            _keep_on_disk(engine, coalition.tables, -1)
-        for ev in events_of(coalition.log.entries(start, size)):
-            engine.apply(ev)
-        engine.st.journal.stored_through = 2 * size - 1     # the cache holds these entries' journal
-        milestones = [s for s, _, tip in sizes if not tip and s <= size]
-        deriver = cls(coalition, engine, size, int(meta["stride"]), milestones)
-        deriver.tip_saved_at = start
-        if size:
-            deriver._reload()
-        return deriver
-
-    def _reload(self) -> None:
-        """After a restore: the last stored rows of the cast and the wake-up schedule."""
-        st, day = self.engine.st, self.day
-        for kind, names in (("actor", st.cast["actors"]), ("monitor", st.cast["monitors"]), ("coalition", [""])):
-            for name in names:
-                found = self.tables.view(kind, "", name, day)
-                if found is not None:
-                    self.last[(kind, "", name)] = found[1]
-        # Pacts and commitments that will wake up are never evicted (_evict), so they are resident.
-        for pid, pact in st.pacts.resident.items():
-            self._schedule(_pact_wake(pact_view(pact, day)), ("pact", pid), day)
-        for cid, c in st.commitments.resident.items():
-            view = commitment_view(c, day)
-            self._schedule(_commitment_wake(view), ("commitment", cid), day)
-            self._note_appeal(c["actor"], cid, view)
-
-    def _schedule(self, wake: int | None, item: tuple[str, str], today: int) -> None:
-        if wake is not None and wake > today:
-            self.wake.setdefault(wake, set()).add(item)
-
-    def _note_appeal(self, actor: str, cid: str, view: dict) -> None:
-        if view["appeal"] is not None and view["appeal"]["status"] == "PENDING":
-            self.appealed.setdefault(actor, set()).add(cid)
-        elif cid in self.appealed.get(actor, ()):
-            self.appealed[actor].discard(cid)
-
-    # -- the fold ------------------------------------------------------------------------------
-
-    def run(self, entries: Iterator[tuple[int, bytes]], progress: Progress | None) -> None:
-        engine, epoch = self.engine, self.c.epoch
-        done = 0
-        for ev in events_of(entries):
-            if ev.index == 0:
-                engine.apply(ev)
-                self.day = engine.day
-            else:
-                day = day_of(ev.time, epoch)
-                if day > self.day:
-                    self._close_day(ev.index, day)
-                engine.apply(ev)
-                pacts, commitments = _touched(ev)
-                self.dirty_pacts.update(pacts)
-                self.dirty_commitments.update(commitments)
-            self.size = ev.index + 1
-            self.since_flush += 1
-            self.since_evict += 1
-            done += 1
-            if progress and done % 4096 == 0:
-                progress(done)
-        if self.size:
-            self._write_day(self.day)          # the tip's rows, rewritten if more entries of the day come
-        if self._tip_due():
-            self._flush(self.size, self.day, evict=True)
-            self._save_tip()
-        self._flush(self.size, self.day)
-        if progress:
-            progress(done)
-
-    def _close_day(self, size: int, next_day: int) -> None:
-        """The first entry of ``next_day`` arrives: the current day is over. Write its rows, maybe
-        keep a snapshot of its end, then write the rows of the days without entries in between."""
-        closed = self.day
-        self._write_day(closed)
-        if size - (self.milestones[-1] if self.milestones else 0) >= self.stride:
-            self._flush(size, closed, evict=True)   # the snapshot then holds only the records in use
-            self._milestone(size, closed)
-        for gap in range(closed + 1, next_day):
-            self.engine.advance(gap)
-            self.day = gap
-            self._write_day(gap)
-        self.day = next_day
-        if len(self.rows) >= self.settings.flush_rows or self.since_flush >= self.settings.flush_entries \
-                or self.new_snapshots:
-            self._flush(size, closed)
-
-    def _write_day(self, day: int) -> None:
-        """The rows of ``day`` that differ from the latest stored ones, for the state so far: the
-        whole cast, and the pacts and commitments named since the last write or waking up today.
-        Later entries of the same day only change what they name, so writing the tip's rows and
-        then those of the rest of the day is the same as writing the day once at its end."""
-        st = self.engine.st
-        woken = self.wake.pop(day, set())
-        pacts = self.dirty_pacts | {name for kind, name in woken if kind == "pact"}
-        commitments = self.dirty_commitments | {name for kind, name in woken if kind == "commitment"}
-        self.dirty_pacts, self.dirty_commitments = set(), set()
-        for pid in sorted(pacts):
-            pact = st.pacts.get(pid)
-            if pact is not None:
-                view = pact_view(pact, day)
-                self._put("pact", "", pid, day, view, compare_stored=True)
-                self._schedule(_pact_wake(view), ("pact", pid), day)
-        for cid in sorted(commitments):
-            c = st.commitments.get(cid)
-            if c is not None:
-                view = commitment_view(c, day)
-                self._put("commitment", c["actor"], cid, day, view, compare_stored=True)
-                self._schedule(_commitment_wake(view), ("commitment", cid), day)
-                self._note_appeal(c["actor"], cid, view)
-        for name in st.cast["actors"]:
-            self._put("actor", "", name, day, actor_record(st, name, day, self.appealed.get(name, ())))
-        for name in st.cast["monitors"]:
-            self._put("monitor", "", name, day, monitor_view(st, name, day))
-        self._put("coalition", "", "", day, coalition_record(st, day))
-
-    def _put(self, kind: str, owner: str, name: str, day: int, value, *, compare_stored: bool = False) -> None:
-        data = _dump(value)
-        key = (kind, owner, name)
-        previous = self.last.get(key)
-        if previous is None and compare_stored:
-            found = self.tables.view(kind, owner, name, day)
-            previous = found[1] if found else None
-        if previous == data:
-            return
-        self.rows.append((kind, owner, name, day, data))
-        self.last[key] = data
-
-    # -- snapshots -----------------------------------------------------------------------------
-
-    def _milestone(self, size: int, day: int) -> None:
-        """Keep a snapshot of the end of ``day``; past the limit, keep every other one (newest
-        kept) and double the stride, so they stay evenly spread over the log — until the stride
-        reaches ``max_stride``: from then on every one is kept, so that a query for an old day never
-        replays more than that many entries (a snapshot holds only the records in use, see _evict)."""
-        self.new_snapshots.append((size, day, False, zlib.compress(self.engine.snapshot(canonical=False), 1)))
-        self.milestones.append(size)
-        self.tip_saved_at = max(self.tip_saved_at, size)
-        if len(self.milestones) > self.settings.milestones and self.stride * 2 <= self.settings.max_stride:
-            newest_first = self.milestones[::-1]
-            dropped = set(newest_first[1::2])
-            self.milestones = sorted(newest_first[0::2])
-            self.stride *= 2
-            self.new_snapshots = [s for s in self.new_snapshots if s[0] not in dropped]
-            self.dropped.extend(dropped)
-
-    def _tip_due(self) -> bool:
-        """Whether to take a snapshot after the last entry: unless the newest stored one is fewer
-        than a quarter stride old. A process that resumes then replays at most that many entries,
-        and a snapshot is paid once every stride / 4 entries, not at every sync."""
-        if self.size == 0 or self.size == self.tip_saved_at:
-            return False
-        return self.tip_saved_at < 0 or self.size - self.tip_saved_at >= max(1, self.stride // 4)
-
-    def _save_tip(self) -> None:
-        self.new_snapshots.append((self.size, self.day, True, zlib.compress(self.engine.snapshot(canonical=False), 1)))
-        self.tip_saved_at = self.size
-        self.drop_tips = True
-
-    def _evict(self) -> list[tuple[str, str, int, str]]:
-        """Move to disk the records no entry touched since the last flush, except pacts and
-        commitments that will still change with time (they have a wake-up day): those stay."""
-        st, day = self.engine.st, self.day
-        pos = st.journal.pos
-
-        def waking(kind: str):
-            if kind == "pacts":
-                return lambda _, pact: _pact_wake(pact_view(pact, day)) is not None
-            if kind == "commitments":
-                return lambda _, c: _commitment_wake(commitment_view(c, day)) is not None
-            return lambda _, record: False
-
-        rows = []
-        for kind in SPILLABLE:
-            rows += evicted_rows(kind, getattr(st, kind).evict(waking(kind)), pos)
-        return rows
-
-    def _spill_lists(self) -> list[tuple[str, str, int, str]]:
-        """Move the older items of long breach and self-report lists to disk (rows to store)."""
-        st = self.engine.st
-        rows = []
-        for name in TAIL_LISTS:
-            for owner, container, key in tail_slots(name, getattr(st, name)):
-                lst = container[key]
-                if not isinstance(lst, TailList):     # made since the engine was given its store
-                    lst = container[key] = TailList(name, owner, 0, lst, st.commitments.store)
-                rows += spilled_rows(name, owner, lst.spill(self.settings.tail_keep))
-        return rows
-
-    def _flush(self, size: int, day: int, *, evict: bool = False) -> None:
-        """One write transaction: the pending rows and snapshots, and the meta saying that the
-        rows are complete for the first ``size`` entries (engine day ``day``); records not in use
-        are evicted every ``evict_every`` entries, and whenever ``evict`` (before a snapshot)."""
-        records, sequences = [], []
-        if evict or self.since_evict >= self.settings.evict_every:
-            records, sequences, self.since_evict = self._evict(), self._spill_lists(), 0
-        journal = self.engine.st.journal.take()
-        meta = {"size": str(size), "day": str(day), "stride": str(self.stride),
-                "root": self.c.log.root(size).hex() if size else "",
-                "format": FORMAT, "rules": rules_fingerprint()}
-        self.tables.save(views=self.rows, snapshots=self.new_snapshots, drop_snapshots=self.dropped,
-                         drop_tips=self.drop_tips, meta=meta, journal=journal, records=records, sequences=sequences)
-        self.rows, self.new_snapshots, self.dropped = [], [], []
-        self.drop_tips = False
-        self.since_flush = 0
-        if len(self.last) > 20_000:    # bound memory: forget the last rows of pacts and commitments
-            self.last = {k: v for k, v in self.last.items() if k[0] in ("actor", "monitor", "coalition")}
-
