@@ -357,7 +357,8 @@ class Coalition:
     def state(self, as_of: int | str | None = None) -> dict:
         """The whole canonical state as of a day (specs/rules-rs1.md §9)."""
         day = self.day(as_of)
-        return self.engine(day).view(day)
+        with self.tables.reading():         # the engine reads the cache's disk state: one snapshot of it
+            return self.engine(day).view(day)
 
     def digest(self, as_of: int | str | None = None) -> str:
         """SHA-256 (hex) of the canonical state as of a day, memoised in the cache."""
@@ -367,7 +368,8 @@ class Coalition:
             if found is not None and found[0] <= self.cached_size and (
                     found[0] == self.log.size or (found[0] < self.log.size and self._entry_day(found[0]) > day)):
                 return found[1]
-        value = self.engine(day).streamed_digest(day)
+        with self.tables.reading():
+            value = self.engine(day).streamed_digest(day)
         if self.tables.writable and self._valid and self.cached_size == self.log.size:
             self.tables.save_digest(day, self.log.size, value)
         return value
@@ -375,9 +377,9 @@ class Coalition:
     def explain(self, kind: str, *args: str, as_of: int | str | None = None) -> dict:
         """Why a derived value is what it is (R14; specs/rules-rs1.md §11)."""
         day = self.day(as_of)
-        engine = self.engine(day)
         try:
-            return rules_explain.explain(engine, kind, *args, as_of=day)
+            with self.tables.reading():
+                return rules_explain.explain(self.engine(day), kind, *args, as_of=day)
         except ValueError:
             raise InvalidInput(f"wrong arguments for fact {kind!r}: {' '.join(args)}", reason="unknown_fact") from None
 

@@ -496,7 +496,11 @@ class DerivedTables:
 
     @contextmanager
     def reading(self):
-        """One read transaction: every query inside sees the same committed state."""
+        """One read transaction: every query inside sees the same committed state. Nested, or
+        inside this process's own write transaction, it adds nothing."""
+        if self._conn.in_transaction:
+            yield self
+            return
         try:
             self._conn.execute("BEGIN")
         except sqlite3.DatabaseError as exc:
