@@ -35,7 +35,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .deriver import (
-    FORMAT, Deriver, Progress, Settings, actor_record, bulk, coalition_record, restore_engine, rules_fingerprint,
+    FORMAT, Deriver, Progress, Scratch, Settings, actor_record, bulk, coalition_record, restore_engine,
+    rules_fingerprint,
 )
 from .errors import InvalidInput, MalformedError
 from .events import event_of, events_of
@@ -72,6 +73,7 @@ class Coalition:
         self.epoch: int = genesis.body["epoch"]
         self.start_day = max(0, day_of(genesis.time, self.epoch))
         self._live: Engine | None = None       # an engine at the log's end, kept after sync
+        self._scratch: Scratch | None = None   # disk state of replays without a usable cache
         self._deriver: Deriver | None = None
         self._meta: dict[str, str] = {}
         self._valid = False
@@ -97,6 +99,8 @@ class Coalition:
     def close(self) -> None:
         try:
             self.tables.close()
+            if self._scratch is not None:
+                self._scratch.close()
         finally:
             if self._own_log:
                 self.log.close()
@@ -274,6 +278,11 @@ class Coalition:
                     start = snap[0]
                 except (MalformedError, zlib.error):
                     engine, start = Engine(), 0
+            if start == 0 and end >= self.settings.scratch_from:
+                # No usable cache and a long log: keep the replaying engine's state on disk.
+                if self._scratch is None:
+                    self._scratch = Scratch()
+                return self._scratch.replay(self.log.entries(0, end), self.epoch, last_day, self.settings)
             for ev in events_of(self.log.entries(start, end)):
                 if last_day is not None and ev.index > 0 and day_of(ev.time, self.epoch) > last_day:
                     break

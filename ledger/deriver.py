@@ -12,6 +12,10 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import os
+import shutil
+import sqlite3
+import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -41,6 +45,7 @@ class Settings:
     max_stride: int = 4096       # most entries between two kept snapshots (what an old-day query replays)
     evict_every: int = 4096      # entries between two evictions of untouched records to disk
     tail_keep: int = 64          # newest items of an actor's breach or self-report list kept in memory
+    scratch_from: int = 20_000   # entries from which a replay without a usable cache keeps its state on disk
     flush_rows: int = 20_000     # view rows held in memory before a write transaction
     flush_entries: int = 50_000  # entries applied between write transactions
 
@@ -169,11 +174,11 @@ def restore_engine(tables: DerivedTables, snap: tuple[int, int, bytes]) -> Engin
     """The engine of a stored snapshot (size, day, data), its journal read from the cache: the
     records of the snapshot's past, positions up to 2·size − 1 (specs/derived-state.md §6)."""
     engine = Engine.restore(zlib.decompress(snap[2]), trusted=True)
-    _keep_on_disk(engine, tables, 2 * snap[0] - 1)
+    keep_on_disk(engine, tables, 2 * snap[0] - 1)
     return engine
 
 
-def _keep_on_disk(engine: Engine, tables: DerivedTables, through: int) -> None:
+def keep_on_disk(engine: Engine, tables: DerivedTables, through: int) -> None:
     """Give the engine the journal and the evicted records stored up to position ``through``."""
     journal = engine.st.journal = StoredJournal(tables, through)
     engine.st.keep_records_in(StoredRecords(tables, journal))
@@ -214,7 +219,7 @@ class Deriver:
         coalition.tables.clear({"format": FORMAT, "rules": rules_fingerprint(), "size": "0", "day": "0",
                                 "root": "", "stride": str(stride)})
         engine = Engine()
-        _keep_on_disk(engine, coalition.tables, -1)
+        keep_on_disk(engine, coalition.tables, -1)
         deriver = cls(coalition, engine, 0, stride, [])
         deriver.tip_saved_at = -1
         return deriver
@@ -231,7 +236,7 @@ class Deriver:
             engine, start = restore_engine(coalition.tables, snap), snap[0]
         else:
             engine, start = Engine(), 0
-            _keep_on_disk(engine, coalition.tables, -1)
+            keep_on_disk(engine, coalition.tables, -1)
         for ev in events_of(coalition.log.entries(start, size)):
             engine.apply(ev)
         engine.st.journal.stored_through = 2 * size - 1     # the cache holds these entries' journal
@@ -389,43 +394,14 @@ class Deriver:
         self.tip_saved_at = self.size
         self.drop_tips = True
 
-    def _evict(self) -> list[tuple[str, str, int, str]]:
-        """Move to disk the records no entry touched since the last flush, except pacts and
-        commitments that will still change with time (they have a wake-up day): those stay."""
-        st, day = self.engine.st, self.day
-        pos = st.journal.pos
-
-        def waking(kind: str):
-            if kind == "pacts":
-                return lambda _, pact: _pact_wake(pact_view(pact, day)) is not None
-            if kind == "commitments":
-                return lambda _, c: _commitment_wake(commitment_view(c, day)) is not None
-            return lambda _, record: False
-
-        rows = []
-        for kind in SPILLABLE:
-            rows += evicted_rows(kind, getattr(st, kind).evict(waking(kind)), pos)
-        return rows
-
-    def _spill_lists(self) -> list[tuple[str, str, int, str]]:
-        """Move the older items of long breach and self-report lists to disk (rows to store)."""
-        st = self.engine.st
-        rows = []
-        for name in TAIL_LISTS:
-            for owner, container, key in tail_slots(name, getattr(st, name)):
-                lst = container[key]
-                if not isinstance(lst, TailList):     # made since the engine was given its store
-                    lst = container[key] = TailList(name, owner, 0, lst, st.commitments.store)
-                rows += spilled_rows(name, owner, lst.spill(self.settings.tail_keep))
-        return rows
-
     def _flush(self, size: int, day: int, *, evict: bool = False) -> None:
         """One write transaction: the pending rows and snapshots, and the meta saying that the
         rows are complete for the first ``size`` entries (engine day ``day``); records not in use
         are evicted every ``evict_every`` entries, and whenever ``evict`` (before a snapshot)."""
         records, sequences = [], []
         if evict or self.since_evict >= self.settings.evict_every:
-            records, sequences, self.since_evict = self._evict(), self._spill_lists(), 0
+            records, sequences = eviction_rows(self.engine, self.day), spill_rows(self.engine, self.settings.tail_keep)
+            self.since_evict = 0
         journal = self.engine.st.journal.take()
         meta = {"size": str(size), "day": str(day), "stride": str(self.stride),
                 "root": self.c.log.root(size).hex() if size else "",
@@ -437,3 +413,77 @@ class Deriver:
         self.since_flush = 0
         if len(self.last) > 20_000:    # bound memory: forget the last rows of pacts and commitments
             self.last = {k: v for k, v in self.last.items() if k[0] in ("actor", "monitor", "coalition")}
+
+
+# --- moving what is not in use to disk ----------------------------------------------------------
+
+
+def eviction_rows(engine: Engine, day: int) -> list[tuple[str, str, int, str]]:
+    """Evict the records no entry touched since the last eviction, except pacts and commitments
+    that will still change with time (a wake-up day: the deriver's schedule keeps them in view);
+    return their rows (kind, key, pos, data) to store."""
+    st = engine.st
+    pos = st.journal.pos
+
+    def waking(kind: str):
+        if kind == "pacts":
+            return lambda _, pact: _pact_wake(pact_view(pact, day)) is not None
+        if kind == "commitments":
+            return lambda _, c: _commitment_wake(commitment_view(c, day)) is not None
+        return lambda _, record: False
+
+    rows = []
+    for kind in SPILLABLE:
+        rows += evicted_rows(kind, getattr(st, kind).evict(waking(kind)), pos)
+    return rows
+
+
+def spill_rows(engine: Engine, keep: int) -> list[tuple[str, str, int, str]]:
+    """Move all but the newest ``keep`` items of long breach and self-report lists to disk; return
+    their rows (kind, owner, ordinal, data) to store."""
+    st = engine.st
+    rows = []
+    for name in TAIL_LISTS:
+        for owner, container, key in tail_slots(name, getattr(st, name)):
+            lst = container[key]
+            if not isinstance(lst, TailList):     # made since the engine was given its store
+                lst = container[key] = TailList(name, owner, 0, lst, st.commitments.store)
+            rows += spilled_rows(name, owner, lst.spill(keep))
+    return rows
+
+
+class Scratch:
+    """A temporary database that holds the disk state of engines replaying a log with no usable
+    cache (a process that can neither use nor write it), so that their memory stays bounded as
+    with the cache. Its rows are facts of the fold (specs/derived-state.md §5a): engines of one
+    log may share it. Removed on close."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="pactlog-scratch-")   # not beside the log: it may be read-only
+        path = os.path.join(self.dir, "scratch.db")
+        sqlite3.connect(path).close()           # an empty database for the derived tables
+        self.tables = DerivedTables.open(path, write=True)
+
+    def replay(self, entries: Iterator[tuple[int, bytes]], epoch: int, last_day: int | None,
+               settings: "Settings") -> Engine:
+        """An engine fed ``entries`` (those dated <= ``last_day``), its state on this database."""
+        engine = Engine()
+        keep_on_disk(engine, self.tables, -1)
+        since = 0
+        for ev in events_of(entries):
+            if last_day is not None and ev.index > 0 and day_of(ev.time, epoch) > last_day:
+                break
+            engine.apply(ev)
+            since += 1
+            if since >= settings.evict_every:
+                records = eviction_rows(engine, engine.day)
+                sequences = spill_rows(engine, settings.tail_keep)
+                self.tables.save(journal=engine.st.journal.take(), records=records, sequences=sequences)
+                since = 0
+        return engine
+
+    def close(self) -> None:
+        try:
+            self.tables.close()
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)

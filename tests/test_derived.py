@@ -420,6 +420,21 @@ def test_a_busy_cache_makes_a_read_only_coalition_that_still_answers(story_log):
                 assert_matches_replay(coalition, story_log, day)
 
 
+def test_a_replay_without_a_usable_cache_keeps_its_state_on_a_scratch_database(tmp_path):
+    written = Written(tmp_path / "log.db", long_record())
+    path = written.log.store.path
+    scratchy = Settings(scratch_from=1, evict_every=2, tail_keep=1)
+    with written.log, open(path + ".derived.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)             # another process holds the cache: read-only
+        with Coalition.open(written.log, settings=scratchy) as coalition:
+            assert not coalition.writable and coalition.cached_size == 0
+            for day in (0, 9, 20, 33):
+                assert_matches_replay(coalition, written.log, day)
+            scratch = coalition._scratch
+            assert scratch is not None and scratch.tables._read("SELECT count(*) FROM derived_journal")[0][0] > 0
+        assert not Path(scratch.dir).exists()
+
+
 def _has_table(path, name: str) -> bool:
     conn = sqlite3.connect(path)
     try:
