@@ -29,6 +29,9 @@ INEFFECTIVE, MOVEMENT, REJECTION = "x", "a", "r"   # the kind column
 
 
 class StoredJournal(Journal):
+    """An engine's journal: the stored rows of its past (positions <= ``through``) and, in memory,
+    what it added since, until the deriver takes it (:meth:`take`) to store it."""
+
     def __init__(self, tables: DerivedTables, through: int):
         self.tables = tables
         self.through = through                    # stored records with pos <= through are ours
