@@ -93,7 +93,10 @@ def rules_fingerprint() -> str:
 
 
 def _dump(value) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(value)
+
+
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)   # built once: rows are many
 
 
 def actor_record(st, name: str, day: int, appealed: Iterable[str] | None = None) -> dict:
