@@ -46,16 +46,26 @@ class RecordStore:
 class Records(MutableMapping):
     """A mapping of ``kind`` records: ``resident`` ones in memory, the others in ``store``."""
 
-    def __init__(self, kind: str, resident: dict, store: RecordStore):
+    def __init__(self, kind: str, resident: dict, store: RecordStore, *, all_evictions_seen: bool = False):
         self.kind = kind
         self.resident = resident
         self.store = store
         self._touched: set[str] = set()
+        # When every record this engine ever had is resident or was evicted by this very object
+        # (it was given the store before the first entry), a key none of those evictions named
+        # cannot be in the store: a fixed-size filter of the evicted keys (false positives only
+        # cost a read) spares the store a read for every new id (each CLAIM, COMMIT, PACT).
+        self._evicted = _KeyFilter() if all_evictions_seen else None
+
+    def _stored(self, key) -> dict | None:
+        if not isinstance(key, str) or (self._evicted is not None and key not in self._evicted):
+            return None
+        return self.store.get(self.kind, key)
 
     def __getitem__(self, key: str) -> dict:
         record = self.resident.get(key)
         if record is None:
-            record = self.store.get(self.kind, key)
+            record = self._stored(key)
             if record is None:
                 raise KeyError(key)
             self.resident[key] = record
@@ -63,7 +73,7 @@ class Records(MutableMapping):
         return record
 
     def __contains__(self, key) -> bool:
-        return key in self.resident or (isinstance(key, str) and self.store.get(self.kind, key) is not None)
+        return key in self.resident or self._stored(key) is not None
 
     def __setitem__(self, key: str, record: dict) -> None:
         self.resident[key] = record
@@ -112,6 +122,8 @@ class Records(MutableMapping):
                 if key not in self._touched and not keep(key, record)]
         for key, _ in gone:
             del self.resident[key]
+            if self._evicted is not None:
+                self._evicted.add(key)
         self._touched = set()
         return gone
 
@@ -222,3 +234,24 @@ def canonical_items(mapping) -> Iterator[tuple[str, dict]]:
     if isinstance(mapping, Records):
         return mapping.canonical_items()
     return iter(sorted(mapping.items(), key=lambda item: utf16(item[0])))
+
+
+class _KeyFilter:
+    """A Bloom filter of strings in 1 MiB (two bits per key): ``key in filter`` is False only for
+    keys never added. In memory only (Python's string hash differs between processes)."""
+
+    BITS = 1 << 23
+
+    def __init__(self):
+        self.bits = bytearray(self.BITS // 8)
+
+    def _positions(self, key: str) -> tuple[int, int]:
+        h = hash(key) & 0xFFFFFFFFFFFFFFFF
+        return h % self.BITS, (h >> 32) % self.BITS
+
+    def add(self, key: str) -> None:
+        for bit in self._positions(key):
+            self.bits[bit >> 3] |= 1 << (bit & 7)
+
+    def __contains__(self, key: str) -> bool:
+        return all(self.bits[bit >> 3] & (1 << (bit & 7)) for bit in self._positions(key))

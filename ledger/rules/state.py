@@ -91,10 +91,11 @@ class State:
     def keep_records_in(self, store: RecordStore) -> None:
         """Let ``store`` hold the claims, commitments, pacts and incidents not in use (see
         ledger/rules/records.py): from now on they are ``Records`` over the current dicts."""
+        fresh = self.last_index < 0           # given the store before any entry: it sees every eviction
         for name in SPILLABLE:
             current = getattr(self, name)
             resident = current.resident if isinstance(current, Records) else current
-            setattr(self, name, Records(name, resident, store))
+            setattr(self, name, Records(name, resident, store, all_evictions_seen=fresh))
         for name in TAIL_LISTS:
             for owner, container, key in tail_slots(name, getattr(self, name)):
                 value = container[key]

@@ -77,3 +77,20 @@ def test_records_load_back_what_was_evicted_and_keep_what_is_in_use():
     assert records.resident["b"] == {"n": 3} and dict(records.items()) == {"a": {"n": 1}, "b": {"n": 3}}
     records.preload(["a", "b", "z"])
     assert len(records) == 2
+
+
+def test_records_that_saw_every_eviction_ask_the_store_only_for_evicted_keys():
+    store = DictStore()
+    asked = []
+    real_get = store.get
+    store.get = lambda kind, key: asked.append(key) or real_get(kind, key)
+    records = Records("claims", {}, store, all_evictions_seen=True)
+    for n in range(200):
+        records[f"k{n}"] = {"n": n}
+    assert records.evict(lambda key, record: False) == []   # all touched since: kept this time
+    for key, record in records.evict(lambda key, record: False):
+        store.records[("claims", key)] = record
+    assert not records.resident
+    assert "new" not in records and records.get("other") is None
+    assert asked == []                                   # new ids: no read of the store
+    assert records["k7"] == {"n": 7} and asked == ["k7"]  # an evicted one: read back
