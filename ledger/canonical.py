@@ -151,6 +151,13 @@ def _too_deep() -> MalformedError:
     )
 
 
+def utf16_key(name: str) -> bytes:
+    """RFC 8785's sort key of an object member name: its UTF-16 code units as big-endian bytes
+    (bytes compare like the code units). A lone surrogate is encoded as itself, never refused:
+    callers that must refuse it do so (see _utf16_order)."""
+    return name.encode("utf-16-be", "surrogatepass")
+
+
 def _utf16_order(item: tuple[str, Any]) -> bytes:
     # Big-endian UTF-16 bytes compare exactly like the sequence of 16-bit code units.
     try:

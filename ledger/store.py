@@ -29,6 +29,7 @@ from contextlib import contextmanager
 
 import sqlite_utils
 
+from .canonical import utf16_key
 from .errors import CorruptionError, LogLocked, NotFound, StorageError
 
 FORMAT_VERSION = "pactlog-sqlite/1"
@@ -578,7 +579,7 @@ class DerivedTables:
     def record(self, kind: str, key: str, through: int) -> str | None:
         """The data of the latest stored version of a record at a position <= ``through``."""
         rows = self._read("SELECT data FROM derived_records WHERE kind = ? AND sort = ? AND pos <= ? "
-                          "ORDER BY pos DESC LIMIT 1", (kind, sort_key(key), through))
+                          "ORDER BY pos DESC LIMIT 1", (kind, utf16_key(key), through))
         return rows[0][0] if rows else None
 
     def records(self, kind: str, through: int, batch: int = 1024) -> Iterator[tuple[str, str]]:
@@ -600,7 +601,7 @@ class DerivedTables:
         that has one, with one query per 500 keys."""
         found = []
         for start in range(0, len(keys), 500):
-            part = [sort_key(key) for key in keys[start:start + 500]]
+            part = [utf16_key(key) for key in keys[start:start + 500]]
             marks = ",".join("?" * len(part))
             found += [(key, data) for key, _, data in self._read(
                 f"SELECT key, max(pos), data FROM derived_records WHERE kind = ? AND pos <= ? AND sort IN ({marks}) "
@@ -654,7 +655,7 @@ class DerivedTables:
                 conn.executemany("INSERT OR REPLACE INTO derived_journal(kind, subject, pos, seq, data) "
                                  "VALUES (?, ?, ?, ?, ?)", list(journal))
                 conn.executemany("INSERT OR REPLACE INTO derived_records(kind, sort, pos, key, data) VALUES (?, ?, ?, ?, ?)",
-                                 [(kind, sort_key(key), pos, key, data) for kind, key, pos, data in records])
+                                 [(kind, utf16_key(key), pos, key, data) for kind, key, pos, data in records])
                 conn.executemany("INSERT OR REPLACE INTO derived_sequences(kind, owner, ordinal, data) "
                                  "VALUES (?, ?, ?, ?)", list(sequences))
                 conn.executemany("INSERT OR REPLACE INTO derived_views(kind, owner, name, day, data) VALUES (?, ?, ?, ?, ?)",
@@ -689,11 +690,6 @@ class DerivedTables:
 
 
 _BIG = 2**62
-
-
-def sort_key(key: str) -> bytes:
-    """A string's RFC 8785 sort key: its UTF-16 code units, big-endian (compared as bytes)."""
-    return key.encode("utf-16-be", "surrogatepass")
 
 
 def _derived_schema_current(conn: sqlite3.Connection) -> bool:

@@ -77,7 +77,7 @@ def _feed(sha, value) -> None:
         sha.update(b"}" if value.is_object else b"]")
     elif isinstance(value, dict) and any(isinstance(v, Lazy) for v in value.values()):
         sha.update(b"{")
-        for n, key in enumerate(sorted(value, key=lambda k: k.encode("utf-16-be"))):
+        for n, key in enumerate(sorted(value, key=canonical.utf16_key)):
             sha.update((b"," if n else b"") + canonical_bytes(key) + b":")
             _feed(sha, value[key])
         sha.update(b"}")
@@ -87,7 +87,7 @@ def _feed(sha, value) -> None:
 
 def _utf16_sorted(value):
     if isinstance(value, dict):
-        return {key: _utf16_sorted(value[key]) for key in sorted(value, key=lambda k: k.encode("utf-16-be"))}
+        return {key: _utf16_sorted(value[key]) for key in sorted(value, key=canonical.utf16_key)}
     if isinstance(value, (list, tuple)):
         return [_utf16_sorted(item) for item in value]
     return value

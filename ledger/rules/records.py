@@ -17,6 +17,8 @@ import heapq
 import json
 from collections.abc import Callable, Iterator, MutableMapping
 
+from ledger.canonical import utf16_key
+
 SPILLABLE = ("claims", "commitments", "pacts", "incidents")   # State attributes that may be Records
 
 
@@ -100,8 +102,8 @@ class Records(MutableMapping):
     def canonical_items(self) -> Iterator[tuple[str, dict]]:
         """(key, record) of every record in RFC 8785 key order, resident or stored, streamed: what a
         digest of the whole state reads without holding it."""
-        resident = ((utf16(key), 0, key, record) for key, record in canonical_items(self.resident))
-        stored = ((utf16(key), 1, key, record) for key, record in self.store.items(self.kind))
+        resident = ((utf16_key(key), 0, key, record) for key, record in canonical_items(self.resident))
+        stored = ((utf16_key(key), 1, key, record) for key, record in self.store.items(self.kind))
         previous = None
         for _, _, key, record in heapq.merge(resident, stored):
             if key != previous:          # a resident record hides its stored version (it sorts first)
@@ -224,16 +226,11 @@ def tail_slots(name: str, value: dict):
                 yield json.dumps([actor, metric]), inner, metric
 
 
-def utf16(key: str) -> bytes:
-    """RFC 8785's sort key of an object member name: its UTF-16 code units (big-endian bytes)."""
-    return key.encode("utf-16-be", "surrogatepass")
-
-
 def canonical_items(mapping) -> Iterator[tuple[str, dict]]:
     """(key, value) of a dict or of Records in RFC 8785 key order."""
     if isinstance(mapping, Records):
         return mapping.canonical_items()
-    return iter(sorted(mapping.items(), key=lambda item: utf16(item[0])))
+    return iter(sorted(mapping.items(), key=lambda item: utf16_key(item[0])))
 
 
 class _KeyFilter:
