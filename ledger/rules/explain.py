@@ -120,7 +120,7 @@ def _level(st, day: int, name: str) -> dict:
     counting = counted_breaches(st, name, day, limit=len(breaches) or 1)      # newest first
     # The level is min(LEVEL_CAP, how many count): the newest LEVEL_CAP that count prove it, and
     # are what is cited; the others that count are only counted (an explanation stays bounded).
-    cited = set(counting[:LEVEL_CAP])
+    counted, cited = set(counting), set(counting[:LEVEL_CAP])
     value = min(LEVEL_CAP, len(counting))
     out = _base(st, day, ["level", name], value, ["R5", "R6", "R8"])
     window = st.params(day)["SANCTION_WINDOW"]
@@ -132,7 +132,7 @@ def _level(st, day: int, name: str) -> dict:
         if cid in cited:
             _cite_breach(st, out, cid, c)
             continue
-        if c["status"] == "BREACHED" and not stayed(c, day) and c["resolved_day"] >= day - window + 1:
+        if cid in counted:
             continue                                # counts, beyond the cited ones
         if c["status"] == "VOIDED":
             note, index = "VOIDED", c["appeal"]["decided_index"]
