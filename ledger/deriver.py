@@ -403,7 +403,7 @@ class Deriver:
         are evicted every ``evict_every`` entries, and whenever ``evict`` (before a snapshot)."""
         records, sequences = [], []
         if evict or self.since_evict >= self.settings.evict_every:
-            records, sequences = eviction_rows(self.engine, self.day), spill_rows(self.engine, self.settings.tail_keep)
+            records, sequences = offload_rows(self.engine, self.day, self.settings.tail_keep)
             self.since_evict = 0
         journal = self.engine.st.journal.take()
         meta = {"size": str(size), "day": str(day), "stride": str(self.stride),
@@ -419,6 +419,12 @@ class Deriver:
 
 
 # --- moving what is not in use to disk ----------------------------------------------------------
+
+
+def offload_rows(engine: Engine, day: int, keep: int) -> tuple[list, list]:
+    """Evict the records not in use and spill the older items of long lists (keeping ``keep``):
+    the rows to store, (records, sequences)."""
+    return eviction_rows(engine, day), spill_rows(engine, keep)
 
 
 def eviction_rows(engine: Engine, day: int) -> list[tuple[str, str, int, str]]:
@@ -479,8 +485,7 @@ class Scratch:
             engine.apply(ev)
             since += 1
             if since >= settings.evict_every:
-                records = eviction_rows(engine, engine.day)
-                sequences = spill_rows(engine, settings.tail_keep)
+                records, sequences = offload_rows(engine, engine.day, settings.tail_keep)
                 self.tables.save(journal=engine.st.journal.take(), records=records, sequences=sequences)
                 since = 0
         return engine

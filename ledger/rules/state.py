@@ -83,8 +83,8 @@ class State:
         for name in SPILLABLE:
             if isinstance(data[name], Records):
                 data[name] = data[name].resident
-        for name in TAIL_LISTS:
-            if self.spilled_lists:
+        if self.spilled_lists:
+            for name in TAIL_LISTS:
                 data[name] = _without_tail_lists(name, data[name])
         return data
 
