@@ -175,7 +175,7 @@ def _touched(ev) -> tuple[list[str], list[str]]:
 
 def restore_engine(tables: DerivedTables, snap: tuple[int, int, bytes]) -> Engine:
     """The engine of a stored snapshot (size, day, data), its journal read from the cache: the
-    records of the snapshot's past, positions up to 2·size − 1 (specs/derived-state.md §6)."""
+    records of the snapshot's past, positions up to 2·size − 1 (specs/derived-state.md §5a)."""
     engine = Engine.restore(zlib.decompress(snap[2]), trusted=True)
     keep_on_disk(engine, tables, 2 * snap[0] - 1)
     return engine
@@ -185,6 +185,13 @@ def keep_on_disk(engine: Engine, tables: DerivedTables, through: int) -> None:
     """Give the engine the journal and the evicted records stored up to position ``through``."""
     journal = engine.st.journal = StoredJournal(tables, through)
     engine.st.keep_records_in(StoredRecords(tables, journal))
+
+
+def empty_engine_on_disk(tables: DerivedTables) -> Engine:
+    """A new engine, before its first entry, whose state not in use goes to ``tables``."""
+    engine = Engine()
+    keep_on_disk(engine, tables, -1)
+    return engine
 
 
 # --- deriving: the engine, the rows it writes, the snapshots it keeps ---------------------------
@@ -221,8 +228,7 @@ class Deriver:
         stride = min(settings.max_stride, max(settings.min_stride, -(-coalition.log.size // settings.milestones)))
         coalition.tables.clear({"format": FORMAT, "rules": rules_fingerprint(), "size": "0", "day": "0",
                                 "root": "", "stride": str(stride)})
-        engine = Engine()
-        keep_on_disk(engine, coalition.tables, -1)
+        engine = empty_engine_on_disk(coalition.tables)
         deriver = cls(coalition, engine, 0, stride, [])
         deriver.tip_saved_at = -1
         return deriver
@@ -238,8 +244,7 @@ class Deriver:
         if snap is not None:
             engine, start = restore_engine(coalition.tables, snap), snap[0]
         else:
-            engine, start = Engine(), 0
-            keep_on_disk(engine, coalition.tables, -1)
+            engine, start = empty_engine_on_disk(coalition.tables), 0
         for ev in events_of(coalition.log.entries(start, size)):
             engine.apply(ev)
         engine.st.journal.stored_through = 2 * size - 1     # the cache holds these entries' journal
@@ -258,7 +263,7 @@ class Deriver:
                 found = self.tables.view(kind, "", name, day)
                 if found is not None:
                     self.last[(kind, "", name)] = found[1]
-        # Pacts and commitments that will wake up are never evicted (_evict), so they are resident.
+        # Pacts and commitments that will wake up are never evicted (eviction_rows): they are resident.
         for pid, pact in st.pacts.resident.items():
             self._schedule(_pact_wake(pact_view(pact, day)), ("pact", pid), day)
         for cid, c in st.commitments.resident.items():
@@ -476,8 +481,7 @@ class Scratch:
     def replay(self, entries: Iterator[tuple[int, bytes]], epoch: int, last_day: int | None,
                settings: "Settings") -> Engine:
         """An engine fed ``entries`` (those dated <= ``last_day``), its state on this database."""
-        engine = Engine()
-        keep_on_disk(engine, self.tables, -1)
+        engine = empty_engine_on_disk(self.tables)
         since = 0
         for ev in events_of(entries):
             if last_day is not None and ev.index > 0 and day_of(ev.time, epoch) > last_day:

@@ -1,4 +1,4 @@
-"""The rules engine's state kept on disk, in the derived-state cache (specs/derived-state.md §6).
+"""The rules engine's state kept on disk, in the derived-state cache (specs/derived-state.md §5a).
 
 An engine of the cache keeps two things here instead of in its working state, so that its
 snapshots, and the memory of a process that restores one, do not grow with the log's history:
