@@ -189,9 +189,7 @@ def _engine_at_end(log: Log) -> Iterator[Engine]:
                 if engine.last_index == log.size - 1:
                     yield engine
                     return
-    engine = Engine(track=False)
-    engine.apply_all(events_of(log.entries()))
-    yield engine
+    yield _engine_through(log, log.size)
 
 
 def _engine_through(log: Log, end: int) -> Engine:

@@ -35,11 +35,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .deriver import (
-    FORMAT, Deriver, Progress, Scratch, Settings, actor_record, bulk, coalition_record, restore_engine,
+    FORMAT, Deriver, Progress, Scratch, Settings, actor_record, bulk, coalition_record, events_until, restore_engine,
     rules_fingerprint,
 )
 from .errors import InvalidInput, MalformedError
-from .events import event_of, events_of
+from .events import event_of
 from .log import Log
 from .rules import Engine
 from .rules import explain as rules_explain
@@ -283,9 +283,7 @@ class Coalition:
                 if self._scratch is None:
                     self._scratch = Scratch()
                 return self._scratch.replay(self.log.entries(0, end), self.epoch, last_day, self.settings)
-            for ev in events_of(self.log.entries(start, end)):
-                if last_day is not None and ev.index > 0 and day_of(ev.time, self.epoch) > last_day:
-                    break
+            for ev in events_until(self.log.entries(start, end), self.epoch, last_day):
                 engine.apply(ev)
         return engine
 

@@ -173,6 +173,15 @@ def _touched(ev) -> tuple[list[str], list[str]]:
     return pacts, commitments
 
 
+def events_until(entries: Iterator[tuple[int, bytes]], epoch: int, last_day: int | None) -> Iterator:
+    """The events of ``entries`` up to the last one dated <= ``last_day`` (all if None): days never
+    decrease along a log, so the first later one ends them. Entry 0 (the genesis) always counts."""
+    for ev in events_of(entries):
+        if last_day is not None and ev.index > 0 and day_of(ev.time, epoch) > last_day:
+            return
+        yield ev
+
+
 def restore_engine(tables: DerivedTables, snap: tuple[int, int, bytes]) -> Engine:
     """The engine of a stored snapshot (size, day, data), its journal read from the cache: the
     records of the snapshot's past, positions up to 2·size − 1 (specs/derived-state.md §5a)."""
@@ -483,9 +492,7 @@ class Scratch:
         """An engine fed ``entries`` (those dated <= ``last_day``), its state on this database."""
         engine = empty_engine_on_disk(self.tables)
         since = 0
-        for ev in events_of(entries):
-            if last_day is not None and ev.index > 0 and day_of(ev.time, epoch) > last_day:
-                break
+        for ev in events_until(entries, epoch, last_day):
             engine.apply(ev)
             since += 1
             if since >= settings.evict_every:
