@@ -143,12 +143,8 @@ class Store:
             raise
 
     def close(self) -> None:
-        try:
-            self._conn.close()
-        finally:
-            if self._lock_fd is not None:
-                _release_writer_lock(self._lock_fd)
-                self._lock_fd = None
+        lock_fd, self._lock_fd = self._lock_fd, None
+        _close(self._conn, lock_fd)
 
     def __enter__(self) -> "Store":
         return self
@@ -386,6 +382,15 @@ def _acquire_writer_lock(path: str) -> int:
     return fd
 
 
+def _close(conn: sqlite3.Connection, lock_fd: int | None) -> None:
+    """Close a connection, then release the lock its writer held (even if closing failed)."""
+    try:
+        conn.close()
+    finally:
+        if lock_fd is not None:
+            _release_writer_lock(lock_fd)
+
+
 def _release_writer_lock(fd: int) -> None:
     try:
         fcntl.flock(fd, fcntl.LOCK_UN)
@@ -486,12 +491,8 @@ class DerivedTables:
         return cls(path, _connect(path, readonly=True), None, reason)
 
     def close(self) -> None:
-        try:
-            self._conn.close()
-        finally:
-            if self._lock_fd is not None:
-                _release_writer_lock(self._lock_fd)
-                self._lock_fd = None
+        lock_fd, self._lock_fd = self._lock_fd, None
+        _close(self._conn, lock_fd)
 
     # -- reads (each consistent on its own; group several with ``reading()``) ------------------
 
