@@ -485,7 +485,7 @@ class Scratch:
         self.dir = tempfile.mkdtemp(prefix="pactlog-scratch-")   # not beside the log: it may be read-only
         path = os.path.join(self.dir, "scratch.db")
         sqlite3.connect(path).close()           # an empty database for the derived tables
-        self.tables = DerivedTables.open(path, write=True)
+        self.tables = DerivedTables.open(path, write=True, durable=False)   # removed on close: nothing to keep
 
     def replay(self, entries: Iterator[tuple[int, bytes]], epoch: int, last_day: int | None,
                settings: "Settings") -> Engine:

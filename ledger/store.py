@@ -422,7 +422,7 @@ DERIVED_SCHEMA = (
     # engine day is ``day``; ``tip`` = 1 for the one snapshot at the end of the last sync.
     "CREATE TABLE IF NOT EXISTS derived_snapshots (size INTEGER PRIMARY KEY, day INTEGER NOT NULL, "
     "tip INTEGER NOT NULL, data BLOB NOT NULL)",
-    # The rules engine's journal (ledger/stored_journal.py): ineffective entries, balance movements
+    # The rules engine's journal (ledger/disk_state.py): ineffective entries, balance movements
     # and rejections by subject, each at its position in the fold (2i: start of the day of entry i;
     # 2i + 1: entry i), in the order the engine made them (seq).
     "CREATE TABLE IF NOT EXISTS derived_journal (kind TEXT NOT NULL, subject TEXT NOT NULL, pos INTEGER NOT NULL, "
@@ -460,9 +460,10 @@ class DerivedTables:
         self.read_only_reason = reason
 
     @classmethod
-    def open(cls, path: str, *, write: bool = True) -> "DerivedTables":
+    def open(cls, path: str, *, write: bool = True, durable: bool = True) -> "DerivedTables":
         """Open for writing when possible (the derived lock is free and the file writable), else
-        read-only. Never raises because another process is busy."""
+        read-only. Never raises because another process is busy. ``durable=False`` is for a
+        throwaway database (a scratch replay's): no fsync, the rollback journal in memory."""
         if not os.path.exists(path):
             raise NotFound(f"no log database at {path}", hint="run `pactlog init` or pass the right --db")
         reason = "not requested" if not write else None
@@ -473,7 +474,11 @@ class DerivedTables:
             conn = None
             try:
                 conn = _connect(path, readonly=False)
-                conn.execute("PRAGMA synchronous=NORMAL")  # a cache: consistent after a crash, may lose the last sync
+                if durable:
+                    conn.execute("PRAGMA synchronous=NORMAL")  # a cache: consistent after a crash, may lose the last sync
+                else:
+                    conn.execute("PRAGMA synchronous=OFF")
+                    conn.execute("PRAGMA journal_mode=MEMORY")
                 if not _derived_schema_current(conn):
                     # Some table is missing or made by other code: what is there is no cache.
                     conn.execute("BEGIN IMMEDIATE")
