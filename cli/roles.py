@@ -108,7 +108,8 @@ class Filing:
         appending = not (self.dry_run or self.out_path)
         # Judged under the writer lock against the state after every logged entry, so the
         # outcome printed is the one every later replay derives.
-        with open_log(self.db_path, write=appending) as log, _engine_at_end(log) as engine:
+        with open_log(self.db_path, write=appending) as log, _judge_at_end(log) as judge:
+            engine = judge.engine
             genesis_body = event_of(0, log.entry_bytes(0)).body if log.size else None
             cast = _cast(engine, log.size)
             body = build(Who(cast, signers[0].vkey))
@@ -143,7 +144,7 @@ class Filing:
             appended = log.append(entry.raw)
             self._record_seq(statement.seq)
             if appended.index != event.index:  # cannot happen under the lock with a fresh sequence number
-                outcome = _engine_through(log, appended.index).apply(event_of(appended.index, entry.raw))
+                outcome = judge.again(appended.index, event_of(appended.index, entry.raw))
                 report.update(_outcome_json(outcome))
         report.update(index=appended.index, appended=appended.new)
         self.out.result(report, f"{_headline(report, appended.index)}: {_outcome_words(report)}"
@@ -169,12 +170,29 @@ class Filing:
         sequence.record(self.key_paths[0], max(seq, sequence.last_used(self.key_paths[0])))
 
 
+@dataclass
+class _Judge:
+    """The log's state, to judge entries by: ``engine`` holds it after every entry, ``again`` gives
+    an entry already logged the outcome the log's own prefix gives it (an entry submitted again)."""
+
+    log: Log
+    engine: Engine
+    coalition: Coalition | None     # None: entry 0 is not a valid genesis, the log has no cache
+
+    def again(self, index: int, event: Event):
+        if self.coalition is not None:
+            return self.coalition.engine_before(index).apply(event)
+        engine = Engine(track=False)    # no genesis: nothing before ``index`` took effect
+        engine.apply_all(events_of(self.log.entries(0, index)))
+        return engine.apply(event)
+
+
 @contextmanager
-def _engine_at_end(log: Log) -> Iterator[Engine]:
-    """An engine holding the state after every entry of ``log``, for the duration of the block:
-    from the derived-state cache (its newest snapshot and the entries after it, the cache brought
-    up to date on the way; the engine reads what the cache keeps on disk, so the cache stays open),
-    not a replay of the whole log. A log whose entry 0 is not a valid genesis has no cache: it is
+def _judge_at_end(log: Log) -> Iterator[_Judge]:
+    """The judge of new entries, for the duration of the block. Its engine comes from the
+    derived-state cache (its newest snapshot and the entries after it, the cache brought up to
+    date on the way; the engine reads what the cache keeps on disk, so the cache stays open), not
+    a replay of the whole log. A log whose entry 0 is not a valid genesis has no cache: it is
     replayed (the engine then rejects it, and the caller refuses the new entry)."""
     if log.size:
         try:
@@ -187,16 +205,11 @@ def _engine_at_end(log: Log) -> Iterator[Engine]:
                 coalition.sync()
                 engine = coalition.engine()
                 if engine.last_index == log.size - 1:
-                    yield engine
+                    yield _Judge(log, engine, coalition)
                     return
-    yield _engine_through(log, log.size)
-
-
-def _engine_through(log: Log, end: int) -> Engine:
-    """An engine fed the first ``end`` entries (the rare case of a resubmitted old entry)."""
     engine = Engine(track=False)
-    engine.apply_all(events_of(log.entries(0, end)))
-    return engine
+    engine.apply_all(events_of(log.entries()))
+    yield _Judge(log, engine, None)
 
 
 def _cast(engine: Engine, judged: int) -> dict:
@@ -734,7 +747,8 @@ def submit(paths: tuple[str, ...], db_path: str, out: Output) -> None:
             datas += [line.rstrip(b"\r\n") for line in stream if line.strip()]
     if not datas:
         raise InvalidInput("no entry to submit", hint="pass entry files (from `pactlog sign` or `-o`)", reason="empty")
-    with open_log(db_path, write=True) as log, _engine_at_end(log) as engine:
+    with open_log(db_path, write=True) as log, _judge_at_end(log) as judge:
+        engine = judge.engine
         judged = log.size
         results = []
         for appended in log.append_many(datas):
@@ -744,7 +758,7 @@ def submit(paths: tuple[str, ...], db_path: str, out: Output) -> None:
                 outcome = engine.apply(event)
                 judged += 1
             else:                         # already logged: its outcome as the log's own prefix gives it
-                outcome = _engine_through(log, appended.index).apply(event)
+                outcome = judge.again(appended.index, event)
             results.append({"index": appended.index, "hash": appended.hash_hex, "appended": appended.new,
                             "type": event.type, "day": outcome.day,
                             "signers": [display_name(cast, k) for k in event.signers], **_outcome_json(outcome)})

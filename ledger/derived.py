@@ -264,6 +264,12 @@ class Coalition:
             return self._live.at(target)
         return self._engine_through(self.log.size, target).at(target)
 
+    def engine_before(self, index: int) -> Engine:
+        """A new engine fed the entries before ``index``: what judges entry ``index`` as the log's
+        own prefix does (an entry submitted again). From the nearest snapshot, its state on disk
+        on a long log; unlike :meth:`engine`'s, it may be given entries."""
+        return self._engine_through(index, None)
+
     def _engine_through(self, end: int, last_day: int | None) -> Engine:
         """Restore the best snapshot, then apply entries before ``end`` dated <= ``last_day``."""
         snap = None

@@ -26,7 +26,7 @@ from ledger.events import events_of
 from ledger.log import Log
 from ledger.note import Signer
 from ledger.policy import Policy
-from ledger.rules import Engine, day_of
+from ledger.rules import Engine, day_of, replay
 from ledger.rules.explain import explain
 from ledger.verify import verify_bundle
 from rules.builder import EPOCH, Log as Story
@@ -433,6 +433,24 @@ def test_a_replay_without_a_usable_cache_keeps_its_state_on_a_scratch_database(t
             scratch = coalition._scratch
             assert scratch is not None and scratch.tables._read("SELECT count(*) FROM derived_journal")[0][0] > 0
         assert not Path(scratch.dir).exists()
+
+
+@pytest.mark.parametrize("tuning", [TINY, Settings(scratch_from=1, evict_every=2, tail_keep=1)],
+                         ids=["from-snapshots", "scratch"])
+def test_an_engine_before_an_entry_is_the_logs_prefix_and_judges_it_again(tmp_path, tuning):
+    written = Written(tmp_path / "log.db", long_record())
+    log = written.log
+    with log:
+        events = list(events_of(log.entries()))
+        with Coalition.open(log, settings=tuning) as coalition:
+            if tuning is TINY:
+                coalition.sync()                      # snapshots to start from
+            for index in (1, len(events) // 2, len(events) - 1):
+                prefix = replay(events[:index])
+                engine = coalition.engine_before(index)
+                assert engine.last_index == index - 1
+                assert engine.state_bytes(prefix.day) == prefix.state_bytes(prefix.day)
+                assert engine.apply(events[index]) == prefix.apply(events[index])
 
 
 def _has_table(path, name: str) -> bool:

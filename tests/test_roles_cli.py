@@ -158,6 +158,11 @@ def test_the_story_by_hand_gives_the_digest_of_the_story_simulated(run, tmp_path
     final = simulated["final"]
     assert digest_of(tmp_path / "log.db", final["as_of"]) == final["digest"]
     assert digest_of(tmp_path / "log.db", 40) == simulated["states"][1]["digest"]  # a projection, too
+    again = run.json("submit", "approval2.json")["entries"][0]    # already logged: judged as its prefix did
+    expected = simulated["outcomes"][COSIGNED]
+    assert again["appended"] is False
+    assert (again["index"], again["effective"], again["code"]) == (COSIGNED, expected["effective"], expected["code"])
+    assert digest_of(tmp_path / "log.db", final["as_of"]) == final["digest"]
 
 
 def test_the_extension_commands_by_hand_give_the_digest_of_the_extensions_example(run, tmp_path):
