@@ -440,6 +440,7 @@ DERIVED_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS derived_digests (day INTEGER PRIMARY KEY, size INTEGER NOT NULL, "
     "digest TEXT NOT NULL)",
 )
+CACHE_AUTOCHECKPOINT_PAGES = 10_000   # 40 MB of WAL: ten times the log writer's threshold
 DERIVED_TABLES = ("derived_meta", "derived_views", "derived_snapshots", "derived_journal", "derived_records",
                   "derived_sequences", "derived_digests")
 
@@ -476,6 +477,10 @@ class DerivedTables:
                 conn = _connect(path, readonly=False)
                 if durable:
                     conn.execute("PRAGMA synchronous=NORMAL")  # a cache: consistent after a crash, may lose the last sync
+                    # The log's writer checkpoints the shared WAL (at SQLite's default 1,000 pages),
+                    # so that a sync after an append does not pay for copying the append's pages;
+                    # this connection checkpoints only when it writes much alone (a cold build).
+                    conn.execute(f"PRAGMA wal_autocheckpoint={CACHE_AUTOCHECKPOINT_PAGES}")
                 else:
                     conn.execute("PRAGMA synchronous=OFF")
                     conn.execute("PRAGMA journal_mode=MEMORY")
