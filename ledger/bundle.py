@@ -31,6 +31,8 @@ Pure module: standard library and other pure ledger modules; no I/O.
 from __future__ import annotations
 
 import binascii
+import re
+import struct
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -168,17 +170,49 @@ def split_note(data: bytes, start: int) -> tuple[bytes, int]:
 def _check_note(note: bytes, what: str) -> Checkpoint:
     """A proof file's note must be a well-formed signed checkpoint (not yet verified); its body."""
     try:
-        return parse_checkpoint(parse_note(note).text, any_origin=True)
+        return _note_body(note)
     except MalformedError as exc:
         raise _malformed(f"{what}: {exc.message}", exc.hint) from None
+
+
+def _note_body(note: bytes) -> Checkpoint:
+    return parse_checkpoint(parse_note(note).text, any_origin=True)
+
+
+# Up to MAX_PROOF_HASHES hash lines, each in the one spelling a hash may have: canonical padded
+# base64 of 32 bytes is 42 characters, then one whose last 2 bits are padding and so zero (an
+# alphabet index that is a multiple of 4: A E I M Q U Y c g k o s w 0 4 8), then "=". These are
+# exactly the lines _decode_hash_lines accepts.
+_HASH_LINES = rb"(?:[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=\n){0,%d}" % MAX_PROOF_HASHES
+_HASH_BLOCK = re.compile(_HASH_LINES + rb"\n")  # and the empty line that ends them
 
 
 def _read_hashes(lines: _Lines) -> tuple[bytes, ...]:
     """Read base64 hash lines up to and including the empty line that ends them.
 
-    The block is cut out and decoded in one piece (a proof has up to 63 lines and this is the hot
-    path of offline verification); only a bad block is gone through again line by line, to name
-    the first bad line."""
+    A valid block (a proof has up to 63 lines) is recognised by one regular expression and
+    decoded in one piece; anything else is gone through line by line, to name the first bad line."""
+    data, start = lines.data, lines.offset
+    block = _HASH_BLOCK.match(data, start)
+    if block is None:
+        return _read_hash_lines(lines)
+    hashes = _decode_matched_hashes(data[start : block.end() - 1])
+    lines.offset = block.end()
+    lines.line_number += len(hashes) + 1
+    return hashes
+
+
+def _decode_matched_hashes(text: bytes) -> tuple[bytes, ...]:
+    """The hashes of lines that _HASH_LINES matched, decoded by two C calls.
+
+    With its "=" read as "A" (zero bits), a line is 44 base64 characters: 33 bytes, the hash and
+    a zero byte. Decoding skips the newlines, and the unpacking keeps 32 bytes of every 33."""
+    raw = binascii.a2b_base64(text.replace(b"=", b"A"))
+    return struct.unpack("32sx" * (len(raw) // 33), raw)
+
+
+def _read_hash_lines(lines: _Lines) -> tuple[bytes, ...]:
+    """_read_hashes one line at a time, raising MalformedError for the first bad line."""
     data, start = lines.data, lines.offset
     end = start - 1 if data[start : start + 1] == b"\n" else data.find(b"\n\n", start)
     if end < 0:
@@ -190,28 +224,10 @@ def _read_hashes(lines: _Lines) -> tuple[bytes, ...]:
     if len(block) > MAX_PROOF_HASHES:
         lines.offset, lines.line_number = start, lines.line_number + MAX_PROOF_HASHES + 1
         raise lines.fail(f"more than {MAX_PROOF_HASHES} proof hashes")
-    hashes = _decode_hash_block(block, data[start : end + 1])
-    if hashes is None:
-        hashes = _decode_hash_lines(lines, block)
+    hashes = _decode_hash_lines(lines, block)
     lines.offset = end + 2
     lines.line_number += len(block) + 1
     return tuple(hashes)
-
-
-def _decode_hash_block(block: list[bytes], text: bytes) -> list[bytes] | None:
-    """The hashes of a block of valid hash lines (``text``: the lines with their newlines), or None
-    when some line is not canonical base64 of 32 bytes; _decode_hash_lines then says which.
-
-    All in C loops: the lines are decoded leniently, then re-encoded and compared with the block,
-    which accepts exactly the lines that are the canonical spelling of their bytes (what
-    b64decode_strict accepts; its strict mode only serves to tell invalid from non-canonical)."""
-    try:
-        hashes = list(map(binascii.a2b_base64, block))
-    except binascii.Error:
-        return None
-    if b"".join(map(binascii.b2a_base64, hashes)) != text or set(map(len, hashes)) - {HASH_SIZE}:
-        return None
-    return hashes
 
 
 def _decode_hash_lines(lines: _Lines, block: list[bytes]) -> list[bytes]:
@@ -239,7 +255,10 @@ def _read_note(lines: _Lines, what: str) -> bytes:
     except MalformedError as exc:
         raise _malformed(f"line {start_line}: {what}: {exc.message}", exc.hint) from None
     if note not in lines.checkpoints:
-        lines.checkpoints[note] = _check_note(note, f"{what} starting at line {start_line}")
+        try:
+            lines.checkpoints[note] = _note_body(note)
+        except MalformedError as exc:  # _check_note's error, its description only built when needed
+            raise _malformed(f"{what} starting at line {start_line}: {exc.message}", exc.hint) from None
     lines.line_number += note.count(b"\n")
     lines.offset = next_offset
     return note
@@ -258,7 +277,36 @@ def _check_hashes(hashes: Sequence[bytes]) -> tuple[bytes, ...]:
 # --- tlog-proof -------------------------------------------------------------------------------
 
 
+# A tlog-proof up to its note, when every line is well formed (one match on the hot path of offline
+# verification): the header, "extra " and the rest of its line (b64decode_strict decides whether
+# it is canonical base64, which also makes it ASCII), "index " and a canonical decimal (its bound
+# is still checked), the hash lines and the empty line. Anything else goes to the line-by-line
+# reader, which says what is wrong and where.
+_PROOF_HEAD = re.compile(
+    rb"c2sp\.org/tlog-proof@v1\n(?:extra ([^\n]*)\n)?index (0|[1-9][0-9]{0,19})\n(%s)\n" % _HASH_LINES
+)
+
+
 def _read_tlog_proof(lines: _Lines) -> TlogProof:
+    head = _PROOF_HEAD.match(lines.data, lines.offset)
+    if head is None:
+        return _read_tlog_proof_lines(lines)
+    extra64, digits, hash_lines = head.groups()
+    index = int(digits)
+    try:
+        extra = None if extra64 is None else b64decode_strict(extra64, "extra data", reason="malformed_proof")
+    except MalformedError:
+        return _read_tlog_proof_lines(lines)
+    if index >= MAX_TREE_SIZE:
+        return _read_tlog_proof_lines(lines)
+    hashes = _decode_matched_hashes(hash_lines)
+    lines.offset = head.end()
+    lines.line_number += len(hashes) + (3 if extra is None else 4)  # header, [extra,] index, empty line
+    return TlogProof(index, hashes, _read_note(lines, "checkpoint"), extra)
+
+
+def _read_tlog_proof_lines(lines: _Lines) -> TlogProof:
+    """_read_tlog_proof one line at a time."""
     # Lines stay bytes (checked ASCII): the long extra line is base64-decoded without a text copy.
     if lines.next_bytes("the tlog-proof header") != _TLOG_PROOF_HEADER_BYTES:
         raise lines.fail(

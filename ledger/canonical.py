@@ -86,7 +86,7 @@ def dumps(value: Any) -> bytes:
     if needs_utf16_sort:
         text = json.dumps(_sorted_by_utf16(value), ensure_ascii=False, separators=(",", ":"))
     else:
-        text = _SORTED_ENCODER.encode(value)
+        text = _encode_sorted(value)
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
@@ -192,6 +192,9 @@ def loads(data: bytes) -> JSONValue:
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError("canonical.loads takes bytes")
     data = bytes(data)
+    value = _loads_fast(data)
+    if value is not _NOT_FAST:
+        return value
     if data.startswith(b"\xef\xbb\xbf"):
         raise _malformed("JSON starts with a UTF-8 byte order mark", "byte_order_mark", hint="remove the byte order mark")
     try:
@@ -216,6 +219,45 @@ def loads(data: bytes) -> JSONValue:
     return value
 
 
+_NOT_FAST = object()
+
+
+def _loads_fast(data: bytes) -> JSONValue | object:
+    """The value of ``data`` if it is canonical JSON of the ordinary kind; else _NOT_FAST, and
+    :func:`loads` goes the strict way, which also finds the reason for any refusal.
+
+    One json scan without the Python hook called on every object (the duplicate-key check), and
+    one comparison with the re-encoded text. That accepts exactly what the strict way accepts,
+    with the same value:
+
+    * duplicate keys: the re-encoding of a parsed value never repeats a key, so a text that equals
+      it has none, and the strict duplicate check would have passed;
+    * integers out of range, fractions, NaN/Infinity: refused by the strict decoder's own hooks;
+    * lone surrogates, trailing data, whitespace, any other non-canonical spelling: the text
+      differs from the re-encoding;
+    * nesting depth and the UTF-16 key order: only taken when _dumps_parsed's own conditions
+      show that neither can matter.
+
+    Anything else (including every error) falls back."""
+    if not _encoder_suffices(data):
+        return _NOT_FAST
+    try:
+        text = data.decode("utf-8")
+        value, end = _FAST_SCAN(text, 0)  # JSONDecoder.raw_decode without its Python frame
+    except (ValueError, StopIteration, MalformedError):  # UnicodeDecodeError, JSONDecodeError
+        return _NOT_FAST
+    if end != len(text) or _encode_sorted(value) != text:
+        return _NOT_FAST
+    return value
+
+
+def _encoder_suffices(data: bytes) -> bool:
+    """Whether the plain sorted encoder gives the canonical form of whatever ``data`` parses to:
+    at most MAX_DEPTH brackets (so no nesting beyond MAX_DEPTH) and no character >= U+E000, whose
+    UTF-8 lead bytes are 0xEE..0xF4 (so code-point and UTF-16 key order agree)."""
+    return data.count(b"{") + data.count(b"[") <= MAX_DEPTH and (data.isascii() or not _HIGH_LEAD_BYTE.search(data))
+
+
 def _dumps_parsed(value: JSONValue, data: bytes) -> bytes:
     """``dumps(value)`` for a value that ``json.loads`` just parsed from ``data`` with our hooks.
 
@@ -224,9 +266,9 @@ def _dumps_parsed(value: JSONValue, data: bytes) -> bytes:
     (impossible with at most MAX_DEPTH brackets in the input) and the UTF-16 key order (impossible
     without characters >= U+E000, whose UTF-8 lead bytes are 0xEE..0xF4). This keeps strict
     parsing of ordinary entries at one json.loads plus one C-speed json.dumps."""
-    if data.count(b"{") + data.count(b"[") <= MAX_DEPTH and (data.isascii() or not _HIGH_LEAD_BYTE.search(data)):
+    if _encoder_suffices(data):
         try:
-            return _SORTED_ENCODER.encode(value).encode("utf-8")
+            return _encode_sorted(value).encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate, written as a \uD8xx escape in the input
             raise _lone_surrogate() from None
     return dumps(value)
@@ -247,6 +289,8 @@ def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict:
 
 
 def _safe_integer(digits: str) -> int:
+    if len(digits) <= 15:  # at most 15 digits: within +-(10^15 - 1), which is safe
+        return int(digits)
     # 2**53 - 1 has 16 digits: longer spellings are out of range (and would be slow to convert).
     number = int(digits) if len(digits.lstrip("-")) <= 16 else None
     if number is None or abs(number) > MAX_SAFE_INTEGER:
@@ -273,4 +317,37 @@ def _refuse_constant(name: str) -> Any:
 # Built once: json.loads / json.dumps with options build a new decoder / encoder on every call.
 _STRICT_DECODER = json.JSONDecoder(object_pairs_hook=_object_without_duplicates, parse_int=_safe_integer,
                                    parse_float=_refuse_fraction, parse_constant=_refuse_constant)
-_SORTED_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+# The fast path's decoder: the strict one without the duplicate-key hook (see _loads_fast). Its
+# scanner, what raw_decode calls: (value, end) of the JSON value at an index, StopIteration if none.
+_FAST_SCAN = json.JSONDecoder(parse_int=_safe_integer, parse_float=_refuse_fraction,
+                              parse_constant=_refuse_constant).scan_once
+
+# No circular-reference check: json.loads never builds a cycle, and dumps() runs _scan first, which
+# refuses a cycle as nesting deeper than MAX_DEPTH.
+_SORTED_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), check_circular=False)
+
+
+def _make_encode_sorted():
+    """``_SORTED_ENCODER.encode``, minus the C encoder it builds on every call: json's own one-shot
+    path (JSONEncoder.iterencode) with the same options, built once. Without the C accelerator,
+    the encoder itself."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return _SORTED_ENCODER.encode
+    e = _SORTED_ENCODER
+    try:  # json's internal signature (CPython 3.11-3.13); any other: the public encoder
+        encoder = make(None, e.default, json.encoder.encode_basestring, e.indent, e.key_separator,
+                       e.item_separator, e.sort_keys, e.skipkeys, e.allow_nan)
+
+        def encode_sorted(value: Any) -> str:
+            return "".join(encoder(value, 0))
+
+        probe = {"b": [1, "\u00e9", None, True], "a": {"\n": -2}}
+        if encode_sorted(probe) == _SORTED_ENCODER.encode(probe):
+            return encode_sorted
+    except TypeError:
+        pass
+    return _SORTED_ENCODER.encode
+
+
+_encode_sorted = _make_encode_sorted()

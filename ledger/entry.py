@@ -127,18 +127,7 @@ class Statement:
     body: dict
 
     def __post_init__(self) -> None:
-        if not isinstance(self.log, str):
-            raise _invalid("statement.log", f"must be a string, not {type(self.log).__name__}")
-        try:
-            check_key_name(self.log)
-        except MalformedError as exc:
-            raise _invalid("statement.log", f"is not a valid log origin: {exc.message}", hint="the log origin is a key name without spaces or '+'") from None
-        check_type_name(self.type)
-        _check_vkey("statement.signer", self.signer)
-        _check_integer("statement.seq", self.seq, 1)
-        _check_integer("statement.time", self.time, 0)
-        if not isinstance(self.body, dict):
-            raise _invalid("statement.body", f"must be a JSON object, not {type(self.body).__name__}")
+        _check_statement(self.log, self.type, self.signer, self.seq, self.time, self.body)
 
     def to_json_value(self) -> dict:
         return {
@@ -155,6 +144,22 @@ class Statement:
         return SIGNING_DOMAIN + canonical.dumps(self.to_json_value())
 
     # The statement is compared and hashed by value; its body is a dict, so no __hash__.
+
+
+def _check_statement(log: Any, type_: Any, signer: Any, seq: Any, time: Any, body: Any) -> None:
+    """The checks of Statement's constructor: every field but the body's contents."""
+    if not isinstance(log, str):
+        raise _invalid("statement.log", f"must be a string, not {type(log).__name__}")
+    try:
+        check_key_name(log)
+    except MalformedError as exc:
+        raise _invalid("statement.log", f"is not a valid log origin: {exc.message}", hint="the log origin is a key name without spaces or '+'") from None
+    check_type_name(type_)
+    _check_vkey("statement.signer", signer)
+    _check_integer("statement.seq", seq, 1)
+    _check_integer("statement.time", time, 0)
+    if not isinstance(body, dict):
+        raise _invalid("statement.body", f"must be a JSON object, not {type(body).__name__}")
 
 
 @dataclass(frozen=True)
@@ -237,6 +242,8 @@ def _check_signature_set(signatures: tuple[EntrySignature, ...]) -> None:
     """At least one signature, sorted by key, no key (or public key) twice."""
     if not signatures:
         raise MalformedError("the entry has no signatures", hint="an entry carries at least its signer's signature", reason="no_signatures")
+    if len(signatures) == 1:  # (the usual entry) nothing to be out of order or repeated
+        return
     public_keys = set()
     for i, signature in enumerate(signatures):
         if i and not signatures[i - 1].key < signature.key:
@@ -352,37 +359,38 @@ def _trusted_entry(statement: Statement, signatures: tuple[EntrySignature, ...],
     """An Entry whose ``raw`` is known to be the canonical encoding of the other fields (it was
     just parsed from it strictly), built without encoding it once more."""
     entry = object.__new__(Entry)
-    object.__setattr__(entry, "statement", statement)
-    object.__setattr__(entry, "signatures", signatures)
-    object.__setattr__(entry, "raw", raw)
+    entry.__dict__.update(statement=statement, signatures=signatures, raw=raw)  # frozen: no setattr
     return entry
 
 
 def statement_from_json(value: Any) -> Statement:
     """A Statement from its parsed JSON object, with the exact field set required."""
     _check_fields(value, "statement", STATEMENT_FIELDS)
-    return Statement(
-        log=value["log"], type=value["type"], signer=value["signer"], seq=value["seq"], time=value["time"], body=value["body"]
-    )
+    _check_statement(value["log"], value["type"], value["signer"], value["seq"], value["time"], value["body"])
+    # The constructor's checks are done: its field-by-field object.__setattr__ (the dataclass is
+    # frozen) is spared by copying the six fields, which _check_fields found to be all there is.
+    statement = object.__new__(Statement)
+    statement.__dict__.update(value)
+    return statement
 
 
 def _signature_from_json(value: Any, index: int) -> EntrySignature:
     where = f"signatures[{index}]"
     _check_fields(value, where, SIGNATURE_FIELDS)
     key, sig64 = value["key"], value["sig"]
-    _check_vkey(f"{where}.key", key)
+    _check_vkey(where + ".key", key)
     if not isinstance(sig64, str):
-        raise _invalid(f"{where}.sig", f"must be a base64 string, not {type(sig64).__name__}")
+        raise _invalid(where + ".sig", f"must be a base64 string, not {type(sig64).__name__}")
     try:
-        sig = b64decode_strict(sig64, f"{where}.sig")
+        sig = b64decode_strict(sig64, where + ".sig")
     except MalformedError as exc:
         raise MalformedError(exc.message, hint=exc.hint, reason="invalid_field") from None
     if len(sig) != SIGNATURE_SIZE:
-        raise _invalid(f"{where}.sig", f"is {len(sig)} bytes, not {SIGNATURE_SIZE}")
-    # Both fields are checked above, so the constructor's checks are skipped.
+        raise _invalid(where + ".sig", f"is {len(sig)} bytes, not {SIGNATURE_SIZE}")
+    # Both fields are checked above, so the constructor's checks are skipped (and so is its
+    # field-by-field object.__setattr__: the dataclass is frozen).
     signature = object.__new__(EntrySignature)
-    object.__setattr__(signature, "key", key)
-    object.__setattr__(signature, "sig", sig)
+    signature.__dict__.update(key=key, sig=sig)
     return signature
 
 
@@ -394,7 +402,7 @@ def verify_signatures(entry: Entry) -> None:
     entry carrying a bad signature is refused, not partially trusted.
     """
     statement = entry.statement
-    if statement.signer not in entry.signers:
+    if statement.signer not in [signature.key for signature in entry.signatures]:  # entry.signers
         raise VerificationFailed(
             f"the entry is not signed by its signer {ed25519_verifier(statement.signer).name!r}",
             hint="the statement's signer must sign it; co-signatures alone do not count",

@@ -167,9 +167,7 @@ def key_id(name: str, alg: int, public_key: bytes) -> bytes:
     algorithm byte as the first byte of the encoded key).  Binding the name
     means the same key under two names has two different ids.
     """
-    digest = hashlib.sha256(
-        name.encode("utf-8") + b"\n" + bytes([alg]) + bytes(public_key)
-    ).digest()
+    digest = hashlib.sha256(b"%s\n%c%s" % (name.encode("utf-8"), alg, bytes(public_key))).digest()
     return digest[:KEY_ID_SIZE]
 
 
@@ -255,9 +253,20 @@ class Verifier:
                 hint="copy the whole key",
                 reason="malformed_vkey",
             )
+        self._set(name, bytes(public_key))
+
+    def _set(self, name: str, public_key: bytes) -> None:
         self.name = name
-        self.public_key = bytes(public_key)
-        self.key_id = key_id(name, self.alg, self.public_key)
+        self.public_key = public_key
+        self.key_id = key_id(name, self.alg, public_key)
+
+    @classmethod
+    def _of_checked(cls, name: str, public_key: bytes) -> Self:
+        """The verifier of a key name and a 32-byte key that the caller has checked as __init__
+        would (parse_vkey: a vkey is parsed whenever a one-shot verifier meets a signer)."""
+        verifier = cls.__new__(cls)
+        verifier._set(name, public_key)
+        return verifier
 
     @property
     def vkey(self) -> str:
@@ -335,7 +344,7 @@ def parse_vkey(text: str) -> Verifier:
             hint="copy the whole key string",
             reason="malformed_vkey",
         )
-    verifier = cls(name, key)
+    verifier = cls._of_checked(name, key)  # _split_key_string checked the name; the length is checked
     if verifier.key_id != kid:
         raise MalformedError(
             f"verifier key {name!r} has key id {kid.hex()} but its name and key give {verifier.key_id.hex()}",

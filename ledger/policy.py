@@ -141,7 +141,7 @@ class Policy:
             if exc.reason != "no_trusted_signature":
                 raise
             verified = []
-        if not any(v in log_keys for v in verified):
+        if not any(map(log_keys.__contains__, verified)):  # a key of this log verified
             raise VerificationFailed(
                 f"checkpoint of {cp.origin!r} carries no valid signature by the log's trusted key",
                 hint="check that the policy has the log's current key",

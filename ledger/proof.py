@@ -196,14 +196,23 @@ def _path_length(index: int, last: int) -> int:
 def root_from_inclusion_proof(leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes]) -> bytes:
     """The root implied by an inclusion proof (§2.1.3.2 steps 1-4), after the input checks."""
     _check_size(size, "tree size", VerificationFailed)
+    _check_leaf_index(index, size)
+    _check_hash(leaf_hash, "leaf hash")
+    _check_proof(proof, _path_length(index, size - 1))  # expected_inclusion_length, range checked
+    return _inclusion_root(leaf_hash, index, size, proof)
+
+
+def _check_leaf_index(index: int, size: int) -> None:
     if not 0 <= index < size:
         raise VerificationFailed(
             f"leaf index {index} is not in a tree of size {size}",
             hint="the proof claims a leaf the tree does not have; use a checkpoint that covers it",
             reason="index_out_of_range",
         )
-    _check_hash(leaf_hash, "leaf hash")
-    _check_proof(proof, _path_length(index, size - 1))  # expected_inclusion_length, range checked
+
+
+def _inclusion_root(leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes]) -> bytes:
+    """root_from_inclusion_proof once its checks have passed."""
     # Literal RFC 9162 §2.1.3.2, with HASH(0x01 || a || b) (merkle.node_hash) written out: this is
     # the hot loop of offline verification, where a Python call costs half as much as the hash.
     sha256 = hashlib.sha256
@@ -235,11 +244,31 @@ def verify_inclusion(leaf_hash: bytes, index: int, size: int, proof: Sequence[by
     """
     _check_hash(root, "root hash")
     if root_from_inclusion_proof(leaf_hash, index, size, proof) != root:
-        raise VerificationFailed(
-            f"inclusion proof for leaf {index} does not lead to the root of the tree of size {size}",
-            hint="the leaf is not in this tree or the proof is damaged; fetch a fresh proof",
-            reason="root_mismatch",
-        )
+        raise _not_included(index, size)
+
+
+def verify_parsed_inclusion(leaf_hash: bytes, index: int, size: int, proof: tuple[bytes, ...], root: bytes) -> None:
+    """:func:`verify_inclusion` of a proof that ledger.bundle parsed, against a checkpoint that
+    ledger.checkpoint parsed (ledger.verify, for each entry of a bundle).
+
+    Those parsers only produce what the input checks of verify_inclusion accept: sizes and
+    indices in the uint64 range, roots and proof hashes that are bytes of 32 (a leaf hash is a
+    SHA-256 digest). What remains to check is what a proof can get wrong: the index within the
+    size and the proof's length, then the root it leads to."""
+    _check_leaf_index(index, size)
+    expected = _path_length(index, size - 1)
+    if len(proof) != expected:
+        raise _wrong_length(len(proof), expected)
+    if _inclusion_root(leaf_hash, index, size, proof) != root:
+        raise _not_included(index, size)
+
+
+def _not_included(index: int, size: int) -> VerificationFailed:
+    return VerificationFailed(
+        f"inclusion proof for leaf {index} does not lead to the root of the tree of size {size}",
+        hint="the leaf is not in this tree or the proof is damaged; fetch a fresh proof",
+        reason="root_mismatch",
+    )
 
 
 def verify_consistency(

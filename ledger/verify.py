@@ -23,7 +23,7 @@ from .checkpoint import Checkpoint
 from .entry import Entry, decode_entry, verify_signatures
 from .errors import MalformedError, VerificationFailed
 from .policy import Policy, parse_policy
-from .proof import verify_consistency, verify_inclusion
+from .proof import verify_consistency, verify_inclusion, verify_parsed_inclusion
 
 __all__ = [
     "VerifiedEntry",
@@ -76,7 +76,7 @@ def verify_bundle(data: bytes, policy: Policy) -> list[VerifiedEntry]:
                 f"but the checkpoint is from {cp.origin!r}",
                 hint="the bundle mixes two logs", reason="wrong_log",
             )
-        verify_inclusion(merkle.leaf_hash(p.extra), p.index, cp.size, p.hashes, cp.root)
+        verify_parsed_inclusion(merkle.leaf_hash(p.extra), p.index, cp.size, p.hashes, cp.root)
         verified.append(VerifiedEntry(p.index, entry, cp))
     return verified
 

@@ -3,33 +3,52 @@ plain, one-check-at-a-time rules do, with the same messages.
 
 * check_key_name and check_text_line search with one regular expression instead of a loop;
 * b64decode_strict takes bytes as well as text;
-* a proof's hash lines are decoded as a block, a bad block again line by line;
+* a tlog-proof's lines up to its note are read by one regular expression (its hash lines in their
+  only canonical spelling, decoded as a block), anything else again line by line;
 * parse_checkpoint builds its Checkpoint without re-running the constructor's checks;
 * verify_bundle takes the checkpoint body from the bundle parser (parsed with any origin);
-* the inclusion proof's hashes are checked by type and length in two C loops.
+* the inclusion proof's hashes are checked by type and length in two C loops, and not at all
+  (verify_parsed_inclusion) for a proof and checkpoint that the parsers produced;
+* canonical.loads first tries one json scan without the duplicate-key hook and one comparison
+  with the re-encoding, and re-encodes with a C encoder built once;
+* statement_from_json builds its Statement without the constructor (whose checks it runs);
+* parse_vkey builds its Verifier without re-checking the key name.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import random
+import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from ledger import bundle as bundles
+from ledger import canonical
 from ledger import entry as entries
+from ledger import proof as proofs
 from ledger.bundle import TlogProof, format_bundle, format_tlog_proof, parse_bundle, read_bundle
 from ledger.checkpoint import Checkpoint, check_text_line, parse_checkpoint, sign_checkpoint
 from ledger.errors import MalformedError, VerificationFailed
+from ledger.merkle import leaf_hash, root_from_leaf_hashes
 from ledger.note import (
     _UNICODE_SPACES,
+    CosignatureSigner,
+    CosignatureVerifier,
     Signer,
+    Verifier,
     b64decode_strict,
     check_key_name,
     parse_note,
+    parse_vkey,
     sign_note,
 )
 from ledger.policy import Policy
-from ledger.proof import verify_inclusion
+from ledger.proof import assemble, inclusion_plan, plan_node_ids, verify_inclusion
 from ledger.verify import verify_bundle
 
 LOG = Signer("example.com/log", hashlib.sha256(b"fast-path log").digest())
@@ -195,3 +214,191 @@ def test_inclusion_hash_checks_name_the_bad_hash():
     for bad in (bytes(31), "x" * 32, memoryview(bytes(32)), None):
         error = _error(verify_inclusion, leaf, 0, 4, [bytes(32), bad], root)
         assert error[0] is VerificationFailed and error[1].startswith("proof hash 1 must be 32 bytes")
+
+
+# --- tlog-proofs: the one-match reader against the line-by-line reader -------------------------
+
+
+def _by_lines(monkeypatch, call, *args):
+    """``call(*args)`` with the one-match reader switched off: the line-by-line reader's result."""
+    with monkeypatch.context() as patched:
+        patched.setattr(bundles, "_PROOF_HEAD", re.compile(b"(?!)"))  # never matches
+        patched.setattr(bundles, "_HASH_BLOCK", re.compile(b"(?!)"))
+        return _outcome(call, *args)
+
+
+def _outcome(call, *args):
+    try:
+        return "ok", call(*args)
+    except Exception as exc:  # noqa: BLE001 - the class and message are what is compared
+        return type(exc), getattr(exc, "message", str(exc))
+
+
+def _proof_variants() -> list[bytes]:
+    note = _note()
+    rng = random.Random(7)
+    files = []
+    for count in (0, 1, 2, 14, 62, 63, 64):
+        hashes = tuple(rng.randbytes(32) for _ in range(count))
+        for index, extra in ((3, b"entry"), (0, None), (2**64 - 2, b""), (12345, bytes(range(256)))):
+            proof = TlogProof(index, hashes[:63], note, extra)
+            data = format_tlog_proof(proof)
+            if count == 64:  # one hash too many: only the readers can be given that
+                data = data.replace(b"\n\n", b"\n" + base64.b64encode(hashes[63]) + b"\n\n", 1)
+            files.append(data)
+    good = files[3]
+    lines = good.split(b"\n")
+    for number, line in enumerate(lines[:8]):
+        for bad in (b"", line + b" ", line[:-1], line.replace(b"=", b"A"), b"index 01", b"index 18446744073709551615",
+                    b"extra AAA", b"extra AB==", b"extra \xc3\xa9", b"extra  AAAA", b"EXTRA AAAA", line[:-2] + b"B="):
+            files.append(b"\n".join([*lines[:number], bad, *lines[number + 1 :]]))
+    files.append(good.replace(b"\n\n", b"\n", 1))  # no empty line before the note
+    files.append(good[: good.index(b"\n\n")])  # cut in the hash lines
+    return files
+
+
+def test_the_one_match_reader_reads_what_the_line_reader_reads(monkeypatch):
+    for data in _proof_variants():
+        expected = _by_lines(monkeypatch, parse_bundle, data)
+        assert _outcome(parse_bundle, data) == expected, data[:120]
+        assert _outcome(bundles.parse_tlog_proof, data) == _by_lines(monkeypatch, bundles.parse_tlog_proof, data)
+
+
+def test_the_hash_line_pattern_is_canonical_base64_of_32_bytes():
+    """Every possible last data character, at the end of random hash lines and a few wrong lengths."""
+    pattern = re.compile(bundles._HASH_LINES[: bundles._HASH_LINES.index(b"){")] + b")")
+    rng = random.Random(3)
+    alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    for last in alphabet + b"=\n -_.":
+        for _ in range(4):
+            line = base64.b64encode(rng.randbytes(32))[:42] + bytes([last]) + b"="
+            for candidate in (line, line[:-1], line + b"=", line[1:], b"A" + line, line.replace(b"=", b"")):
+                try:
+                    decoded = b64decode_strict(candidate, "hash")
+                except MalformedError:
+                    decoded = None
+                expected = decoded is not None and len(decoded) == 32
+                assert (pattern.fullmatch(candidate + b"\n") is not None) == expected, candidate
+                if expected:
+                    assert bundles._decode_matched_hashes(candidate + b"\n") == (decoded,)
+
+
+# --- inclusion proofs of parsed bundles ------------------------------------------------------------
+
+
+def test_parsed_inclusion_agrees_with_verify_inclusion():
+    """The same outcome for every index of small trees, with right, tampered, short and long proofs."""
+    for size in range(1, 40):
+        leaves = [leaf_hash(b"%d" % i) for i in range(size)]
+        root = root_from_leaf_hashes(leaves)
+
+        def node(level: int, index: int) -> bytes:
+            return root_from_leaf_hashes(leaves[index << level : (index + 1) << level])
+
+        for index in range(size):
+            plan = inclusion_plan(index, size)
+            path = tuple(assemble(plan, {n: node(*n) for n in plan_node_ids(plan)}))
+            flipped = tuple(h if i else bytes([h[0] ^ 1]) + h[1:] for i, h in enumerate(path))
+            cases = [
+                (leaves[index], index, size, path, root),
+                (leaves[index], index, size, flipped, root),
+                (leaves[index], index, size, path[:-1], root),
+                (leaves[index], index, size, path + (root,), root),
+                (leaves[index], index + 1, size, path, root),
+                (leaves[index], size, size, path, root),
+                (leaves[index], index, size + 1, path, root),
+                (leaves[(index + 1) % size], index, size, path, root),
+            ]
+            for case in cases:
+                expected = _outcome(verify_inclusion, *case)
+                assert _outcome(proofs.verify_parsed_inclusion, *case) == expected, (size, index, case[1:3])
+
+
+# --- canonical JSON: the one-scan path against the strict path ----------------------------------------
+
+
+def _loads_strictly(monkeypatch, data: bytes):
+    with monkeypatch.context() as patched:
+        patched.setattr(canonical, "_loads_fast", lambda data: canonical._NOT_FAST)
+        return _outcome(canonical.loads, data)
+
+
+_texts = st.text(st.sampled_from("az\x00\x1f\"\\/\u00e9\u2028\ud7ff\ue000\uffff\U0001f600"), max_size=4)
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**60), 2**60) | _texts,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_texts, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def _spellings(value) -> list[bytes]:
+    """Canonical and near-canonical spellings of a value, and some damaged ones."""
+    out = []
+    for options in ({"sort_keys": True}, {"sort_keys": False}):
+        for ensure_ascii in (False, True):
+            text = json.dumps(value, separators=(",", ":"), ensure_ascii=ensure_ascii, **options)
+            out += [text.encode("utf-8", "surrogatepass"), (text + " ").encode("utf-8", "surrogatepass")]
+    data = out[0]
+    out += [data.replace(b":", b": ", 1), data.replace(b"}", b',"a":1}', 1), data.replace(b"{", b'{"a":1,', 1),
+            data.replace(b"1", b"1.0", 1), data.replace(b"1", b"10000000000000000", 1), data + data, b"\xef\xbb\xbf" + data]
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(_json_values)
+def test_loads_fast_accepts_only_what_the_strict_path_accepts(value):
+    monkeypatch = pytest.MonkeyPatch()
+    try:
+        for data in _spellings(value):
+            strict = _loads_strictly(monkeypatch, data)
+            assert _outcome(canonical.loads, data) == strict, data
+            fast = canonical._loads_fast(data)
+            if fast is not canonical._NOT_FAST:
+                assert strict == ("ok", fast) and type(fast) is type(strict[1]), data
+    finally:
+        monkeypatch.undo()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b'{"a":1,"a":1}', b'{"a":{"b":1,"b":1},"c":1.5}', b'[9007199254740991]', b'[9007199254740992]', b'[-0]',
+     b'"\\ud800"', b'"\\u00e9"', b'"\xc3\xa9"', b'{"\xef\xac\xb3":1,"\xf0\x9f\x98\x80":2}', b"[" * 65 + b"]" * 65,
+     b"[" * 64 + b"]" * 64, b"NaN", b"[1e3]", b"{}", b"null", b" 1", b"1 ", b"01", b""],
+)
+def test_loads_fast_edge_cases(monkeypatch, data):
+    strict = _loads_strictly(monkeypatch, data)
+    assert _outcome(canonical.loads, data) == strict
+    fast = canonical._loads_fast(data)
+    assert fast is canonical._NOT_FAST or strict == ("ok", fast)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_json_values)
+def test_the_prebuilt_encoder_is_the_json_encoder(value):
+    expected = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode(value)
+    assert canonical._encode_sorted(value) == expected
+
+
+# --- entries and keys built without their constructors -------------------------------------------------
+
+
+def test_statement_from_json_is_the_constructor():
+    good = {"body": {"x": [1]}, "log": "example.com/log", "seq": 3, "signer": ACTOR.vkey, "time": 5, "type": "NOTE"}
+    variants = [good]
+    for field, bad in [("log", "a b"), ("log", 5), ("type", "1x"), ("signer", "x+y+z"), ("signer", CosignatureSigner("w", bytes(32)).vkey),
+                       ("seq", 0), ("seq", True), ("time", -1), ("time", 2**53), ("body", [])]:
+        variants.append({**good, field: bad})
+    for value in variants:
+        constructed = _outcome(lambda v: entries.Statement(**v), value)
+        parsed = _outcome(entries.statement_from_json, value)
+        assert parsed == constructed
+        if parsed[0] == "ok":
+            assert vars(parsed[1]) == vars(constructed[1]) and repr(parsed[1]) == repr(constructed[1])
+
+
+def test_parsed_verifier_keys_are_the_constructed_ones():
+    for signer in (ACTOR, LOG, CosignatureSigner("witness.example", hashlib.sha256(b"w").digest())):
+        parsed = parse_vkey(signer.vkey)
+        built = type(parsed)(signer.name, signer.public_key)
+        assert type(parsed) is (CosignatureVerifier if isinstance(signer, CosignatureSigner) else Verifier)
+        assert vars(parsed) == vars(built) and parsed == built
