@@ -39,27 +39,36 @@ class Output:
 
 
 class Progress:
-    """A one-line progress counter on stderr, redrawn at most 10 times a second."""
+    """A one-line progress counter on stderr, redrawn at most 10 times a second; ``done()`` draws
+    the final count (which the rate limit may have skipped) and ends the line."""
 
     def __init__(self, label: str, total: int | None, show: bool):
         self.label, self.total, self.show = label, total, show
         self.started = time.monotonic()
         self._last_draw = 0.0
+        self._count = self._drawn = None
 
     def __call__(self, done: int) -> None:
         if not self.show:
             return
+        self._count = done
         now = time.monotonic()
         if now - self._last_draw < 0.1 and done != self.total:
             return
         self._last_draw = now
+        self._draw(done, now)
+
+    def _draw(self, done: int, now: float) -> None:
         rate = done / max(now - self.started, 1e-9)
         of = f"/{self.total:,}" if self.total else ""
         sys.stderr.write(f"\r{self.label}: {done:,}{of} ({rate:,.0f}/s)")
         sys.stderr.flush()
+        self._drawn = done
 
     def done(self) -> None:
         if self.show:
+            if self._count is not None and self._count != self._drawn:
+                self._draw(self._count, time.monotonic())
             sys.stderr.write("\n")
             sys.stderr.flush()
 

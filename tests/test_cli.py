@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import pty
 import sqlite3
+import subprocess
 import time
 
 import pytest
 
 from ledger.keys import load_signer
-from support import CliRunner, EntryFactory, dump_database, make_signer
+from support import CliRunner, EntryFactory, dump_database, make_signer, pactlog_command
 
 ORIGIN = "example.org/clilog"
 
@@ -237,3 +240,41 @@ def test_demo_runs_every_step(run, tmp_path):
     verified = [s for s in steps if s["command"][1] == "verify"]
     assert verified[-1]["result"]["extended_to"]["size"] == 1002
     assert steps[-1]["result"]["ok"] and steps[-1]["result"]["size"] == 1002
+
+
+def _stderr_on_a_terminal(run: CliRunner, *args: str) -> str:
+    """Run `pactlog` with its stderr on a pseudo-terminal (stdout piped); what the terminal showed."""
+    master, slave = pty.openpty()
+    try:
+        done = subprocess.run([*pactlog_command(), *args], cwd=run.workdir, env=run.env, stdout=subprocess.PIPE,
+                              stderr=slave, stdin=subprocess.DEVNULL, timeout=300)
+        os.close(slave)
+        slave = -1
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:        # the terminal's other end is closed: all was read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(master)
+        if slave >= 0:
+            os.close(slave)
+    assert done.returncode == 0, (args, done.returncode, shown[-2000:])
+    return shown.decode()
+
+
+def test_long_work_shows_progress_on_a_terminal_only(run, tmp_path):
+    setup_log(run)
+    factory, actor = EntryFactory(ORIGIN), make_signer("lab-b.example")
+    factory.time = int(time.time())
+    (tmp_path / "many.jsonl").write_bytes(b"".join(factory(actor) + b"\n" for _ in range(3000)))
+    shown = _stderr_on_a_terminal(run, "append", "many.jsonl")
+    assert "appended: 3,000" in shown and "/s)" in shown
+    shown = _stderr_on_a_terminal(run, "audit")
+    assert "audited: 3,000/3,000" in shown
+    assert "audited" not in _stderr_on_a_terminal(run, "audit", "--quiet")
+    assert "audited" not in run("audit").stderr.decode()          # piped: no progress either
