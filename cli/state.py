@@ -38,7 +38,8 @@ def coalition_of(db_path: str, out: Output) -> Iterator[Coalition]:
                 progress.done()
         elif coalition.cached_size < log.size:
             out.say(f"note: the derived-state cache is not updated ({coalition.read_only_reason}); "
-                    "computing what it lacks in memory")
+                    "computing what it lacks from the log")
+            coalition.long_replay = lambda total: out.progress("replaying the log", total)
         yield coalition
 
 

@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .deriver import (
-    FORMAT, Deriver, Progress, Scratch, Settings, actor_record, bulk, coalition_record, events_until, restore_engine,
+    FORMAT, Deriver, Progress, Reporter, Scratch, Settings, actor_record, bulk, coalition_record, events_until, restore_engine,
     rules_fingerprint,
 )
 from .errors import InvalidInput, MalformedError
@@ -77,6 +77,9 @@ class Coalition:
         self._deriver: Deriver | None = None
         self._meta: dict[str, str] = {}
         self._valid = False
+        # Makes the progress reporter of a replay of n entries with no usable cache (set by a
+        # caller that shows progress; a replay of the whole log takes seconds per 10^5 entries).
+        self.long_replay: Callable[[int], Reporter] | None = None
         self._check_cache()
 
     @classmethod
@@ -275,6 +278,9 @@ class Coalition:
         snap = None
         if self._valid:
             snap = self.tables.snapshot(max_day=last_day, max_size=min(end, self.cached_size))
+        long = self.settings.scratch_from
+        if snap is not None and end - snap[0] >= long:
+            snap = None     # a cache far behind (read-only): what the engine adds would stay in memory
         engine = Engine()
         start = 0
         with bulk():
@@ -284,11 +290,15 @@ class Coalition:
                     start = snap[0]
                 except (MalformedError, zlib.error):
                     engine, start = Engine(), 0
-            if start == 0 and end >= self.settings.scratch_from:
+            if start == 0 and end >= long:
                 # No usable cache and a long log: keep the replaying engine's state on disk.
                 if self._scratch is None:
                     self._scratch = Scratch()
-                return self._scratch.replay(self.log.entries(0, end), self.epoch, last_day, self.settings)
+                progress = self.long_replay(end) if self.long_replay is not None else None
+                engine = self._scratch.replay(self.log.entries(0, end), self.epoch, last_day, self.settings, progress)
+                if progress is not None:
+                    progress.done()
+                return engine
             for ev in events_until(self.log.entries(start, end), self.epoch, last_day):
                 engine.apply(ev)
         return engine

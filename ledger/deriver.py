@@ -18,6 +18,7 @@ import sqlite3
 import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
+from typing import Protocol
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,14 @@ from .store import DerivedTables
 
 FORMAT = "pactlog-derived/1"
 Progress = Callable[[int], None]
+
+
+class Reporter(Protocol):
+    """A progress reporter: called with the number of entries done, then ``done()`` once."""
+
+    def __call__(self, done: int) -> None: ...
+
+    def done(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -488,17 +497,22 @@ class Scratch:
         self.tables = DerivedTables.open(path, write=True, durable=False)   # removed on close: nothing to keep
 
     def replay(self, entries: Iterator[tuple[int, bytes]], epoch: int, last_day: int | None,
-               settings: "Settings") -> Engine:
-        """An engine fed ``entries`` (those dated <= ``last_day``), its state on this database."""
+               settings: "Settings", progress: Progress | None = None) -> Engine:
+        """An engine fed ``entries`` (those dated <= ``last_day``), its state on this database;
+        ``progress`` is told the number of entries applied at every offload."""
         engine = empty_engine_on_disk(self.tables)
-        since = 0
+        since = done = 0
         for ev in events_until(entries, epoch, last_day):
             engine.apply(ev)
             since += 1
             if since >= settings.evict_every:
                 records, sequences = offload_rows(engine, engine.day, settings.tail_keep)
                 self.tables.save(journal=engine.st.journal.take(), records=records, sequences=sequences)
-                since = 0
+                done, since = done + since, 0
+                if progress is not None:
+                    progress(done)
+        if progress is not None:
+            progress(done + since)
         return engine
 
     def close(self) -> None:

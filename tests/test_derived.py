@@ -435,6 +435,47 @@ def test_a_replay_without_a_usable_cache_keeps_its_state_on_a_scratch_database(t
         assert not Path(scratch.dir).exists()
 
 
+class Recorder:
+    """A progress reporter that keeps what it was told."""
+
+    def __init__(self, total: int):
+        self.total, self.counts, self.finished = total, [], 0
+
+    def __call__(self, done: int) -> None:
+        self.counts.append(done)
+
+    def done(self) -> None:
+        self.finished += 1
+
+
+def test_a_cache_far_behind_that_cannot_be_updated_leaves_a_long_replay_to_a_scratch_database(tmp_path):
+    story = long_record()
+    later = story.events[20:]
+    del story.events[20:]
+    written = Written(tmp_path / "log.db", story)
+    path = written.log.store.path
+    tuning = Settings(milestones=2, min_stride=4, scratch_from=30, evict_every=8, tail_keep=1)
+    with written.log:
+        with Coalition.open(written.log, settings=tuning) as coalition:
+            assert coalition.sync().size == 20             # the cache covers the first 20 entries
+        story.events.extend(later)
+        written.extend()
+        assert written.log.size - 20 >= tuning.scratch_from
+        reports: list[Recorder] = []
+        with open(path + ".derived.lock", "w") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)             # another process holds the cache: read-only
+            with Coalition.open(written.log, settings=tuning) as coalition:
+                assert not coalition.writable and coalition.cached_size == 20
+                coalition.long_replay = lambda total: reports.append(Recorder(total)) or reports[-1]
+                for day in (5, 33):
+                    assert_matches_replay(coalition, written.log, day)
+                assert coalition._scratch is not None    # not the old snapshot plus a tail kept in memory
+    assert reports, "a long replay reports its progress"
+    for report in reports:
+        assert report.finished == 1 and report.counts == sorted(report.counts)
+        assert report.counts[-1] <= report.total and len(report.counts) >= 2
+
+
 @pytest.mark.parametrize("tuning", [TINY, Settings(scratch_from=1, evict_every=2, tail_keep=1)],
                          ids=["from-snapshots", "scratch"])
 def test_an_engine_before_an_entry_is_the_logs_prefix_and_judges_it_again(tmp_path, tuning):
