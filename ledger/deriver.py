@@ -29,7 +29,8 @@ from .rules import Engine
 from .rules.events import day_of
 from .rules.params import LEVEL_CAP
 from .rules.records import SPILLABLE, TAIL_LISTS, TailList, tail_slots
-from .rules.sanctions import counted_breaches, stayed
+from .rules.pacts import status_on
+from .rules.sanctions import appeal_status, counted_breaches, stayed
 from .rules.view import actor_view, commitment_view, monitor_view, pact_view
 from .store import DerivedTables
 
@@ -161,6 +162,21 @@ def _commitment_wake(view: dict) -> int | None:
     if appeal is not None and appeal["status"] == "PENDING":
         return appeal["stay_end"] + 1          # the stay ends, the appeal LAPSES
     return None
+
+
+# The two below decide what _pact_wake / _commitment_wake decide (whether there is a wake-up day),
+# from the record itself: an eviction asks it of every resident pact and commitment, and building
+# each one's whole view would cost more than the eviction.
+
+
+def pact_waits(pact: dict, day: int) -> bool:
+    """Whether a pact's view will still change with time after ``day`` (it has a wake-up day)."""
+    return status_on(pact, day) in ("OPEN", "TRIGGERED")
+
+
+def commitment_waits(c: dict, day: int) -> bool:
+    """Whether a commitment's view will still change with time after ``day``."""
+    return c["status"] == "OPEN" or (c["appeal"] is not None and appeal_status(c["appeal"], day) == "PENDING")
 
 
 def _touched(ev) -> tuple[list[str], list[str]]:
@@ -459,9 +475,9 @@ def eviction_rows(engine: Engine, day: int) -> list[tuple[str, str, int, str]]:
 
     def waking(kind: str):
         if kind == "pacts":
-            return lambda _, pact: _pact_wake(pact_view(pact, day)) is not None
+            return lambda _, pact: pact_waits(pact, day)
         if kind == "commitments":
-            return lambda _, c: _commitment_wake(commitment_view(c, day)) is not None
+            return lambda _, c: commitment_waits(c, day)
         return lambda _, record: False
 
     rows = []

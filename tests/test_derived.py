@@ -21,6 +21,8 @@ from hypothesis import strategies as st
 
 from ledger import entry as entries
 from ledger.derived import Coalition, Settings, actor_record
+from ledger.deriver import _commitment_wake, _pact_wake, commitment_waits, pact_waits
+from ledger.rules.view import commitment_view, pact_view
 from ledger.errors import InvalidInput
 from ledger.events import events_of
 from ledger.log import Log
@@ -181,6 +183,27 @@ def test_incremental_syncs_equal_a_replay_of_the_log_cut_at_every_day(case):
                 assert_matches_replay(coalition, log, day, digest=day % 3 == 0)
             assert_matches_replay(coalition, log, coalition.current_day + 40)
             coalition.close()
+
+
+def assert_evictions_keep_what_has_a_wake_up_day(events, days_after=(0, 1, 7)) -> None:
+    engine = Engine()
+    for ev in events:
+        engine.apply(ev)
+        for day in (engine.day + d for d in days_after):
+            for pact in engine.st.pacts.values():
+                assert pact_waits(pact, day) == (_pact_wake(pact_view(pact, day)) is not None)
+            for c in engine.st.commitments.values():
+                assert commitment_waits(c, day) == (_commitment_wake(commitment_view(c, day)) is not None)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(coalition_log(max_entries=60))
+def test_what_an_eviction_keeps_in_view_is_what_has_a_wake_up_day(events):
+    assert_evictions_keep_what_has_a_wake_up_day(events)
+
+
+def test_what_an_eviction_keeps_in_view_in_a_story_of_pacts_and_appeals():
+    assert_evictions_keep_what_has_a_wake_up_day(story().events, days_after=range(0, 12))
 
 
 # --- a story with time-driven changes on days without entries --------------------------------
