@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .disk_state import StoredJournal, StoredRecords, evicted_rows, spilled_rows
+from .disk_state import JSON_ROWS, MARSHAL_ROWS, RowCodec, StoredJournal, StoredRecords, evicted_rows, spilled_rows
 from .events import events_of
 from .rules import Engine
 from .rules.events import day_of
@@ -215,16 +215,16 @@ def restore_engine(tables: DerivedTables, snap: tuple[int, int, bytes]) -> Engin
     return engine
 
 
-def keep_on_disk(engine: Engine, tables: DerivedTables, through: int) -> None:
+def keep_on_disk(engine: Engine, tables: DerivedTables, through: int, codec: RowCodec = JSON_ROWS) -> None:
     """Give the engine the journal and the evicted records stored up to position ``through``."""
-    journal = engine.st.journal = StoredJournal(tables, through)
+    journal = engine.st.journal = StoredJournal(tables, through, codec)
     engine.st.keep_records_in(StoredRecords(tables, journal))
 
 
-def empty_engine_on_disk(tables: DerivedTables) -> Engine:
+def empty_engine_on_disk(tables: DerivedTables, codec: RowCodec = JSON_ROWS) -> Engine:
     """A new engine, before its first entry, whose state not in use goes to ``tables``."""
     engine = Engine()
-    keep_on_disk(engine, tables, -1)
+    keep_on_disk(engine, tables, -1, codec)
     return engine
 
 
@@ -466,7 +466,7 @@ def offload_rows(engine: Engine, day: int, keep: int) -> tuple[list, list]:
     return eviction_rows(engine, day), spill_rows(engine, keep)
 
 
-def eviction_rows(engine: Engine, day: int) -> list[tuple[str, str, int, str]]:
+def eviction_rows(engine: Engine, day: int) -> list[tuple]:
     """Evict the records no entry touched since the last eviction, except pacts and commitments
     that will still change with time (a wake-up day: the deriver's schedule keeps them in view);
     return their rows (kind, key, pos, data) to store."""
@@ -482,11 +482,11 @@ def eviction_rows(engine: Engine, day: int) -> list[tuple[str, str, int, str]]:
 
     rows = []
     for kind in SPILLABLE:
-        rows += evicted_rows(kind, getattr(st, kind).evict(waking(kind)), pos)
+        rows += evicted_rows(kind, getattr(st, kind).evict(waking(kind)), pos, st.journal.codec)
     return rows
 
 
-def spill_rows(engine: Engine, keep: int) -> list[tuple[str, str, int, str]]:
+def spill_rows(engine: Engine, keep: int) -> list[tuple]:
     """Move all but the newest ``keep`` items of long breach and self-report lists to disk; return
     their rows (kind, owner, ordinal, data) to store."""
     st = engine.st
@@ -496,7 +496,7 @@ def spill_rows(engine: Engine, keep: int) -> list[tuple[str, str, int, str]]:
             lst = container[key]
             if not isinstance(lst, TailList):     # made since the engine was given its store
                 lst = container[key] = TailList(name, owner, 0, lst, st.commitments.store)
-            rows += spilled_rows(name, owner, lst.spill(keep))
+            rows += spilled_rows(name, owner, lst.spill(keep), st.journal.codec)
     return rows
 
 
@@ -504,7 +504,7 @@ class Scratch:
     """A temporary database that holds the disk state of engines replaying a log with no usable
     cache (a process that can neither use nor write it), so that their memory stays bounded as
     with the cache. Its rows are facts of the fold (specs/derived-state.md §5a): engines of one
-    log may share it. Removed on close."""
+    log may share it. Rows in marshal (MARSHAL_ROWS): only this process reads them. Removed on close."""
 
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="pactlog-scratch-")   # not beside the log: it may be read-only
@@ -516,7 +516,7 @@ class Scratch:
                settings: "Settings", progress: Progress | None = None) -> Engine:
         """An engine fed ``entries`` (those dated <= ``last_day``), its state on this database;
         ``progress`` is told the number of entries applied at every offload."""
-        engine = empty_engine_on_disk(self.tables)
+        engine = empty_engine_on_disk(self.tables, MARSHAL_ROWS)
         since = done = 0
         for ev in events_until(entries, epoch, last_day):
             engine.apply(ev)
