@@ -274,33 +274,44 @@ class Coalition:
         return self._engine_through(index, None)
 
     def _engine_through(self, end: int, last_day: int | None) -> Engine:
-        """Restore the best snapshot, then apply entries before ``end`` dated <= ``last_day``."""
+        """Restore the best snapshot, then apply entries before ``end`` dated <= ``last_day``.
+
+        What an engine restored from the cache (or a new one) adds stays in memory: only the
+        deriver writes it out. Within what the cache covers, snapshots are close enough for that to
+        stay small; past it (no usable snapshot, or a cache far behind that this process cannot
+        update), once ``scratch_from`` entries have been applied the work is left to a replay on
+        the scratch database, whose memory stays bounded."""
         snap = None
         if self._valid:
             snap = self.tables.snapshot(max_day=last_day, max_size=min(end, self.cached_size))
-        long = self.settings.scratch_from
-        if snap is not None and end - snap[0] >= long:
-            snap = None     # a cache far behind (read-only): what the engine adds would stay in memory
-        engine = Engine()
-        start = 0
         with bulk():
+            engine = None
             if snap is not None:
                 try:
                     engine = restore_engine(self.tables, snap)
-                    start = snap[0]
                 except (MalformedError, zlib.error):
-                    engine, start = Engine(), 0
-            if start == 0 and end >= long:
-                # No usable cache and a long log: keep the replaying engine's state on disk.
-                if self._scratch is None:
-                    self._scratch = Scratch()
-                progress = self.long_replay(end) if self.long_replay is not None else None
-                engine = self._scratch.replay(self.log.entries(0, end), self.epoch, last_day, self.settings, progress)
-                if progress is not None:
-                    progress.done()
-                return engine
-            for ev in events_until(self.log.entries(start, end), self.epoch, last_day):
+                    snap = None
+            if engine is None:
+                engine = Engine()
+            covered = self.cached_size if snap is not None else 0    # entries a snapshot could stand for
+            uncovered = 0
+            for ev in events_until(self.log.entries(snap[0] if snap else 0, end), self.epoch, last_day):
                 engine.apply(ev)
+                if ev.index >= covered:
+                    uncovered += 1
+                    if uncovered == self.settings.scratch_from:
+                        return self._scratch_replay(end, last_day)
+        return engine
+
+    def _scratch_replay(self, end: int, last_day: int | None) -> Engine:
+        """An engine fed the first ``end`` entries dated <= ``last_day``, its state on the scratch
+        database (made on first use), reporting its progress to ``long_replay`` if set."""
+        if self._scratch is None:
+            self._scratch = Scratch()
+        progress = self.long_replay(end) if self.long_replay is not None else None
+        engine = self._scratch.replay(self.log.entries(0, end), self.epoch, last_day, self.settings, progress)
+        if progress is not None:
+            progress.done()
         return engine
 
     # -- queries -------------------------------------------------------------------------------

@@ -497,6 +497,12 @@ def test_a_cache_far_behind_that_cannot_be_updated_leaves_a_long_replay_to_a_scr
     for report in reports:
         assert report.finished == 1 and report.counts == sorted(report.counts)
         assert report.counts[-1] <= report.total and len(report.counts) >= 2
+    with Log.open(path) as log, Coalition.open(log, settings=tuning) as coalition:   # the cache brought up to date
+        coalition.sync()
+        for day in range(0, 34, 4):
+            assert_matches_replay(coalition, log, day)
+            coalition.explain("level", "A", as_of=day)
+        assert coalition._scratch is None, "a current cache answers old days from its snapshots"
 
 
 @pytest.mark.parametrize("tuning", [TINY, Settings(scratch_from=1, evict_every=2, tail_keep=1)],
