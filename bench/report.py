@@ -495,7 +495,8 @@ def rules_engine(results: dict, targets: Targets) -> str:
         f"**Sizes run: {run_sizes}**{' (quick sampling: not figures to quote)' if rules.get('quick') else ''}"
         + (f"; left out: {skipped}" if skipped else "")
         + ". 10^6 is measured only with `--sizes` including 1000000 and `--rules-full` (generating and signing "
-        "10^6 entries is slow); the verdicts below hold for the sizes run only.",
+        "10^6 entries is slow); the verdicts below hold for the sizes run only."
+        + (f" Measured {rules['measured']}, after the rest of this report." if rules.get("measured") else ""),
         "Workload (bench/rules.py): a generated coalition of 3 governors, 8 actors and 6 monitors, "
         f"{rules.get('per_day', 1000):,} really signed entries a day (claims, verifications, transfers, retirements, "
         "commitments with attestations and appeals, pacts with joins and incidents, self-reports, audits). "

@@ -187,6 +187,9 @@ def rules_only(args: argparse.Namespace) -> int:
         return 2
     started = time.time()
     measured = rules.measure(args.sizes, args.rules_full, args.quick, args.work, args.keep_dbs, say=say)
+    # This section is newer than the rest of the report: say when and at which commit it was measured.
+    measured["measured"] = (f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(started))}, ledger at "
+                            f"{machine.revision(os.path.dirname(BENCH_DIR))}, by `--only rules`")
     with open(os.path.join(args.work, "rules-results.json"), "w", encoding="utf-8") as f:
         json.dump(measured, f, indent=1)
     with open(args.out, encoding="utf-8") as f:
