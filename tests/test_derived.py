@@ -38,6 +38,10 @@ ORIGIN = "example.org/coalition"
 LOG_SIGNER = Signer(ORIGIN, hashlib.sha256(b"coalition log key").digest())
 FAR_FUTURE = 4_000_000_000  # the log's clock: every test entry is in its past
 TINY = Settings(milestones=2, min_stride=4, flush_rows=7, flush_entries=5, evict_every=3)  # thin, flush, evict often
+# Replays of more than a few entries no snapshot covers (days before the first one) go to a
+# scratch database, which evicts and spills at every other entry.
+SCRATCHY = Settings(milestones=2, min_stride=4, flush_rows=7, flush_entries=5, evict_every=2, tail_keep=1,
+                    scratch_from=5)
 # The stride stops growing at once: every day-end snapshot is kept; every flush evicts records
 # and moves all but the newest item of every breach and self-report list to disk.
 CAPPED = Settings(milestones=2, min_stride=4, max_stride=8, flush_rows=7, flush_entries=5, evict_every=1, tail_keep=1)
@@ -156,7 +160,7 @@ def chunked_logs(draw):
     events = draw(coalition_log(max_entries=40))
     cuts = sorted(draw(st.sets(st.integers(1, len(events)), max_size=4)) | {len(events)})
     keep_open = draw(st.booleans())
-    return events, cuts, keep_open, draw(st.sampled_from([TINY, CAPPED]))
+    return events, cuts, keep_open, draw(st.sampled_from([TINY, CAPPED, SCRATCHY]))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
