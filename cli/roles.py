@@ -182,9 +182,7 @@ class _Judge:
     def again(self, index: int, event: Event):
         if self.coalition is not None:
             return self.coalition.engine_before(index).apply(event)
-        engine = Engine(track=False)    # no genesis: nothing before ``index`` took effect
-        engine.apply_all(events_of(self.log.entries(0, index)))
-        return engine.apply(event)
+        return _rejected_log(self.log, index).apply(event)
 
 
 @contextmanager
@@ -192,24 +190,33 @@ def _judge_at_end(log: Log) -> Iterator[_Judge]:
     """The judge of new entries, for the duration of the block. Its engine comes from the
     derived-state cache (its newest snapshot and the entries after it, the cache brought up to
     date on the way; the engine reads what the cache keeps on disk, so the cache stays open), not
-    a replay of the whole log. A log whose entry 0 is not a valid genesis has no cache: it is
-    replayed (the engine then rejects it, and the caller refuses the new entry)."""
-    if log.size:
-        try:
-            coalition = Coalition.open(log)
-        except InvalidInput as exc:
-            if exc.reason != "no_genesis":
-                raise
-        else:
-            with coalition:
-                coalition.sync()
-                engine = coalition.engine()
-                if engine.last_index == log.size - 1:
-                    yield _Judge(log, engine, coalition)
-                    return
+    a replay of the whole log. A log whose entry 0 is not a valid genesis has no cache: its engine
+    has rejected it at entry 0, and the caller refuses the new entry."""
+    if not log.size:
+        yield _Judge(log, Engine(track=False), None)
+        return
+    try:
+        coalition = Coalition.open(log)
+    except InvalidInput as exc:
+        if exc.reason != "no_genesis":
+            raise
+        yield _Judge(log, _rejected_log(log, log.size), None)
+        return
+    with coalition:
+        coalition.sync()
+        engine = coalition.engine()
+        if engine.last_index != log.size - 1:     # the cache saw entries appended after our view opened
+            engine = coalition.engine_before(log.size)
+        yield _Judge(log, engine, coalition)
+
+
+def _rejected_log(log: Log, end: int) -> Engine:
+    """The engine of the first ``end`` entries of a log whose entry 0 is not a valid genesis (or
+    an empty one): it rejects the log at entry 0, and every later entry leaves its state as it
+    is, so entry 0 alone gives the state in which any later entry is judged."""
     engine = Engine(track=False)
-    engine.apply_all(events_of(log.entries()))
-    yield _Judge(log, engine, None)
+    engine.apply_all(events_of(log.entries(0, min(end, 1))))
+    return engine
 
 
 def _cast(engine: Engine, judged: int) -> dict:

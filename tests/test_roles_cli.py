@@ -260,3 +260,18 @@ def test_a_coalition_starts_with_a_valid_genesis(run, tmp_path):
     assert made["body"]["epoch"] == 1735689600 and made["day"] == 0  # 00:00 UTC of the entry's day
     own = run.json("claim", "--id", "c", "--amount", "3", "--key", "a.key", "--time", "1735732900")
     assert own["effective"] and own["body"]["actor"] == "A"
+
+
+def test_a_log_that_is_no_coalition_refuses_role_entries_as_rejected_at_entry_0(run, tmp_path):
+    run("key", "generate", "g.example/log", "-o", "log.key")
+    run("init", "--key", "log.key")
+    run("key", "generate", "A", "-o", "a.key")
+    for name, body in (("e0.json", '{"id": "x"}'), ("e1.json", '{"id": "y"}'), ("e2.json", '{"id": "z"}')):
+        run("sign", "--key", "a.key", "--type", "COMMIT", "--body", body, "-o", name)
+    run("append", "e0.json", "e1.json", "e2.json")
+    before = dump_database(tmp_path / "log.db", derived=False)
+    refused = run.json("claim", "--id", "c", "--amount", "1", "--actor", "A", "--key", "a.key", code=2)
+    assert refused["reason"] == "ineffective_entry" and "LOG_REJECTED" in refused["message"]
+    again = run.json("submit", "e2.json", "e0.json")["entries"]        # both logged already
+    assert [(e["index"], e["appended"], e["code"]) for e in again] == [(2, False, "LOG_REJECTED"), (0, False, "MALFORMED")]
+    assert dump_database(tmp_path / "log.db", derived=False) == before
