@@ -18,10 +18,10 @@ import sqlite3
 import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from typing import Protocol
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from .disk_state import JSON_ROWS, MARSHAL_ROWS, RowCodec, StoredJournal, StoredRecords, evicted_rows, spilled_rows
 from .events import events_of
