@@ -145,38 +145,29 @@ def coalition_record(st, day: int) -> dict:
             "through_index": st.last_index, "cast": st.cast}
 
 
-def _pact_wake(view: dict) -> int | None:
-    """The next day on which a pact's view changes without an entry naming it."""
-    if view["status"] == "OPEN":
-        return view["open_until"] + 1          # R9 failure at the start of that day
-    if view["status"] == "TRIGGERED":
-        return view["active_from"]             # becomes ACTIVE
+# When a pact's or a commitment's view changes with time, without an entry naming it: read from
+# the record itself, as the deriver schedules its rows for that day and an eviction (asking it of
+# every resident pact and commitment) keeps in memory those that still have such a day.
+
+
+def pact_wake(pact: dict, day: int) -> int | None:
+    """The next day after ``day`` on which a pact's view changes without an entry naming it."""
+    status = status_on(pact, day)
+    if status == "OPEN":
+        return pact["open_until"] + 1          # R9 failure at the start of that day
+    if status == "TRIGGERED":
+        return pact["active_from"]             # becomes ACTIVE
     return None
 
 
-def _commitment_wake(view: dict) -> int | None:
-    """The next day on which a commitment's view changes without an entry naming it."""
-    if view["status"] == "OPEN":
-        return view["deadline"] + 1            # R5 default at the start of that day
-    appeal = view["appeal"]
-    if appeal is not None and appeal["status"] == "PENDING":
+def commitment_wake(c: dict, day: int) -> int | None:
+    """The next day after ``day`` on which a commitment's view changes without an entry naming it."""
+    if c["status"] == "OPEN":
+        return c["deadline"] + 1               # R5 default at the start of that day
+    appeal = c["appeal"]
+    if appeal is not None and appeal_status(appeal, day) == "PENDING":
         return appeal["stay_end"] + 1          # the stay ends, the appeal LAPSES
     return None
-
-
-# The two below decide what _pact_wake / _commitment_wake decide (whether there is a wake-up day),
-# from the record itself: an eviction asks it of every resident pact and commitment, and building
-# each one's whole view would cost more than the eviction.
-
-
-def pact_waits(pact: dict, day: int) -> bool:
-    """Whether a pact's view will still change with time after ``day`` (it has a wake-up day)."""
-    return status_on(pact, day) in ("OPEN", "TRIGGERED")
-
-
-def commitment_waits(c: dict, day: int) -> bool:
-    """Whether a commitment's view will still change with time after ``day``."""
-    return c["status"] == "OPEN" or (c["appeal"] is not None and appeal_status(c["appeal"], day) == "PENDING")
 
 
 def _touched(ev) -> tuple[list[str], list[str]]:
@@ -299,11 +290,10 @@ class Deriver:
                     self.last[(kind, "", name)] = found[1]
         # Pacts and commitments that will wake up are never evicted (eviction_rows): they are resident.
         for pid, pact in st.pacts.resident.items():
-            self._schedule(_pact_wake(pact_view(pact, day)), ("pact", pid), day)
+            self._schedule(pact_wake(pact, day), ("pact", pid), day)
         for cid, c in st.commitments.resident.items():
-            view = commitment_view(c, day)
-            self._schedule(_commitment_wake(view), ("commitment", cid), day)
-            self._note_appeal(c["actor"], cid, view)
+            self._schedule(commitment_wake(c, day), ("commitment", cid), day)
+            self._note_appeal(c["actor"], cid, commitment_view(c, day))
 
     def _schedule(self, wake: int | None, item: tuple[str, str], today: int) -> None:
         if wake is not None and wake > today:
@@ -379,13 +369,13 @@ class Deriver:
             if pact is not None:
                 view = pact_view(pact, day)
                 self._put("pact", "", pid, day, view, compare_stored=True)
-                self._schedule(_pact_wake(view), ("pact", pid), day)
+                self._schedule(pact_wake(pact, day), ("pact", pid), day)
         for cid in sorted(commitments):
             c = st.commitments.get(cid)
             if c is not None:
                 view = commitment_view(c, day)
                 self._put("commitment", c["actor"], cid, day, view, compare_stored=True)
-                self._schedule(_commitment_wake(view), ("commitment", cid), day)
+                self._schedule(commitment_wake(c, day), ("commitment", cid), day)
                 self._note_appeal(c["actor"], cid, view)
         for name in st.cast["actors"]:
             self._put("actor", "", name, day, actor_record(st, name, day, self.appealed.get(name, ())))
@@ -475,9 +465,9 @@ def eviction_rows(engine: Engine, day: int) -> list[tuple]:
 
     def waking(kind: str):
         if kind == "pacts":
-            return lambda _, pact: pact_waits(pact, day)
+            return lambda _, pact: pact_wake(pact, day) is not None
         if kind == "commitments":
-            return lambda _, c: commitment_waits(c, day)
+            return lambda _, c: commitment_wake(c, day) is not None
         return lambda _, record: False
 
     rows = []

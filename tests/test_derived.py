@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from ledger import entry as entries
 from ledger.derived import Coalition, Settings, actor_record
-from ledger.deriver import _commitment_wake, _pact_wake, commitment_waits, pact_waits
+from ledger.deriver import commitment_wake, pact_wake
 from ledger.rules.view import commitment_view, pact_view
 from ledger.errors import InvalidInput
 from ledger.events import events_of
@@ -189,15 +189,34 @@ def test_incremental_syncs_equal_a_replay_of_the_log_cut_at_every_day(case):
             coalition.close()
 
 
+def wake_from_pact_view(view: dict) -> int | None:
+    """The reference: the day a pact's view (specs/rules-rs1.md §9) next changes by itself."""
+    if view["status"] == "OPEN":
+        return view["open_until"] + 1
+    if view["status"] == "TRIGGERED":
+        return view["active_from"]
+    return None
+
+
+def wake_from_commitment_view(view: dict) -> int | None:
+    """The reference: the day a commitment's view next changes by itself."""
+    if view["status"] == "OPEN":
+        return view["deadline"] + 1
+    appeal = view["appeal"]
+    if appeal is not None and appeal["status"] == "PENDING":
+        return appeal["stay_end"] + 1
+    return None
+
+
 def assert_evictions_keep_what_has_a_wake_up_day(events, days_after=(0, 1, 7)) -> None:
     engine = Engine()
     for ev in events:
         engine.apply(ev)
         for day in (engine.day + d for d in days_after):
             for pact in engine.st.pacts.values():
-                assert pact_waits(pact, day) == (_pact_wake(pact_view(pact, day)) is not None)
+                assert pact_wake(pact, day) == wake_from_pact_view(pact_view(pact, day))
             for c in engine.st.commitments.values():
-                assert commitment_waits(c, day) == (_commitment_wake(commitment_view(c, day)) is not None)
+                assert commitment_wake(c, day) == wake_from_commitment_view(commitment_view(c, day))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
