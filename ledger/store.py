@@ -577,15 +577,13 @@ class DerivedTables:
     def journal(self, kind: str, subject: str, through: int, pos: int | None = None) -> list[str]:
         """The data of the journal records of (kind, subject) at positions <= ``through`` (only at
         ``pos`` if given), in the order they were made."""
-        if pos is not None:
-            if pos > through:
-                return []
-            sql, params = ("SELECT data FROM derived_journal WHERE kind = ? AND subject = ? AND pos = ? ORDER BY seq",
-                           (kind, subject, pos))
-        else:
-            sql, params = ("SELECT data FROM derived_journal WHERE kind = ? AND subject = ? AND pos <= ? "
-                           "ORDER BY pos, seq", (kind, subject, through))
-        return [data for (data,) in self._read(sql, params)]
+        if pos is None:
+            return list(self.journal_stream(kind, subject, through))
+        if pos > through:
+            return []
+        return [data for (data,) in self._read(
+            "SELECT data FROM derived_journal WHERE kind = ? AND subject = ? AND pos = ? ORDER BY seq",
+            (kind, subject, pos))]
 
     def record(self, kind: str, key: str, through: int) -> str | None:
         """The data of the latest stored version of a record at a position <= ``through``."""
@@ -659,7 +657,8 @@ class DerivedTables:
              records: Iterable[tuple[str, str, int, str]] = (),
              sequences: Iterable[tuple[str, str, int, str]] = ()) -> None:
         """Store view rows (replacing a row of the same key and day), snapshots (size, day, tip, data),
-        journal records (kind, subject, pos, seq, data), evicted records (kind, key, pos, data), drop snapshots by size (and every tip first
+        journal records (kind, subject, pos, seq, data), evicted records (kind, key, pos, data) and
+        spilled list items (kind, owner, ordinal, data), drop snapshots by size (and every tip first
         when ``drop_tips``) and update meta, atomically."""
         try:
             with self._write() as conn:
